@@ -1,0 +1,26 @@
+/**
+ * Every migration, embedded in the binary by static text imports (a runtime file
+ * read would break `bun build --compile`). Forward-only, numbered, immutable once
+ * landed. A unit test checks this list against `migrations/` so none is forgotten.
+ */
+import m0001 from "../../migrations/0001_tasker_schema.sql" with { type: "text" };
+import m0002 from "../../migrations/0002_pgmq_extension.sql" with { type: "text" };
+import m0003 from "../../migrations/0003_pgmq_builtin.sql" with { type: "text" };
+import m0004 from "../../migrations/0004_queue_notify.sql" with { type: "text" };
+
+export interface Migration {
+  /** The number in the file name, e.g. 1 for `0001_tasker_schema.sql`. */
+  version: number;
+  /** The file name, recorded in `tasker.schema_migrations`. */
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "0001_tasker_schema.sql", sql: m0001 },
+  { version: 2, name: "0002_pgmq_extension.sql", sql: m0002 },
+  { version: 3, name: "0003_pgmq_builtin.sql", sql: m0003 },
+  { version: 4, name: "0004_queue_notify.sql", sql: m0004 },
+];
+
+export const LATEST_MIGRATION_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;

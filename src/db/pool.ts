@@ -1,0 +1,33 @@
+import postgres, { type Sql } from "postgres";
+import type { Logger } from "../telemetry/logger.ts";
+
+export interface PoolOptions {
+  url: string;
+  maxConnections: number;
+  idleTimeoutSeconds: number;
+  connectTimeoutSeconds: number;
+  /** Shown in pg_stat_activity, so operators can tell roles apart. */
+  applicationName: string;
+  logger: Logger;
+}
+
+export type Database = Sql;
+
+/**
+ * The process's connection pool. bigint columns stay strings (postgres.js default);
+ * notices go to the logger at debug level instead of stdout.
+ */
+export function createPool(options: PoolOptions): Database {
+  return postgres(options.url, {
+    max: options.maxConnections,
+    idle_timeout: options.idleTimeoutSeconds,
+    connect_timeout: options.connectTimeoutSeconds,
+    connection: { application_name: options.applicationName },
+    onnotice: (notice) => options.logger.debug("postgres notice", { notice: notice["message"] }),
+  });
+}
+
+/** Closes the pool, waiting at most `timeoutSeconds` for running queries. */
+export async function closePool(sql: Database, timeoutSeconds = 5): Promise<void> {
+  await sql.end({ timeout: timeoutSeconds });
+}

@@ -1,0 +1,24 @@
+/** PostgreSQL SQLSTATE codes the code branches on. Never branch on message text. */
+export const SqlState = {
+  uniqueViolation: "23505",
+  foreignKeyViolation: "23503",
+  checkViolation: "23514",
+  serializationFailure: "40001",
+  deadlockDetected: "40P01",
+  undefinedTable: "42P01",
+  undefinedFunction: "42883",
+  invalidCatalogName: "3D000",
+  adminShutdown: "57P01",
+  crashShutdown: "57P02",
+  cannotConnectNow: "57P03",
+  queryCanceled: "57014",
+  raiseException: "P0001",
+} as const;
+
+export function sqlStateOf(error: unknown): string | undefined {
+  if (typeof error === "object" && error !== null && "code" in error) {
+    const code = error.code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}

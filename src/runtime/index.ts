@@ -1,0 +1,9 @@
+/**
+ * The only place that calls Bun-specific APIs. Everything else uses web-standard
+ * APIs and `node:` built-ins, so a Deno entry point can provide this module's
+ * exports without touching the domains.
+ */
+export { serveHttp, type HttpServer } from "./serveHttp.ts";
+export { parseToml, parseYaml } from "./parse.ts";
+export { readTextFile, fileExists } from "./files.ts";
+export { runtimeInfo } from "./runtimeInfo.ts";

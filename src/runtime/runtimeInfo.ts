@@ -1,0 +1,3 @@
+export function runtimeInfo(): { name: string; version: string } {
+  return { name: "bun", version: Bun.version };
+}

@@ -1,0 +1,98 @@
+/**
+ * Structured logging. JSON lines in production (one object per line on stderr),
+ * a readable single line on a terminal. Every line in task or step context carries
+ * `correlation_id` (and `task_uuid`, `step_uuid`, `namespace` when known) through
+ * `logger.child({...})`.
+ */
+export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal";
+export type LogFormat = "json" | "pretty";
+export type LogFields = Record<string, unknown>;
+
+export const LOG_LEVELS: readonly LogLevel[] = ["trace", "debug", "info", "warn", "error", "fatal"];
+
+export interface Logger {
+  trace(message: string, fields?: LogFields): void;
+  debug(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
+  fatal(message: string, fields?: LogFields): void;
+  child(fields: LogFields): Logger;
+  isLevelEnabled(level: LogLevel): boolean;
+}
+
+export interface LoggerOptions {
+  level: LogLevel;
+  format: LogFormat;
+  /** Where lines go; stderr by default. Tests pass a collector. */
+  write?: (line: string) => void;
+  base?: LogFields;
+}
+
+const rank = (level: LogLevel): number => LOG_LEVELS.indexOf(level);
+
+function serializeError(error: Error): LogFields {
+  const out: LogFields = { type: error.name, message: error.message };
+  const code = (error as { code?: unknown }).code;
+  if (code !== undefined) out["code"] = code;
+  if (error.stack) out["stack"] = error.stack;
+  if (error.cause instanceof Error) out["cause"] = serializeError(error.cause);
+  return out;
+}
+
+function normalize(fields: LogFields): LogFields {
+  const out: LogFields = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    out[key] = value instanceof Error ? serializeError(value) : value;
+  }
+  return out;
+}
+
+function formatPretty(time: string, level: LogLevel, message: string, fields: LogFields): string {
+  const rest = Object.entries(fields)
+    .filter(([k]) => k !== "service")
+    .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+    .join(" ");
+  return `${time.slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${message}${rest ? `  ${rest}` : ""}`;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const threshold = rank(options.level);
+
+  const make = (bound: LogFields): Logger => {
+    const log = (level: LogLevel, message: string, fields?: LogFields): void => {
+      if (rank(level) < threshold) return;
+      const time = new Date().toISOString();
+      const merged = normalize({ ...bound, ...fields });
+      const line =
+        options.format === "json"
+          ? safeStringify({ time, level, msg: message, ...merged })
+          : formatPretty(time, level, message, merged);
+      write(line);
+    };
+    return {
+      trace: (m, f) => log("trace", m, f),
+      debug: (m, f) => log("debug", m, f),
+      info: (m, f) => log("info", m, f),
+      warn: (m, f) => log("warn", m, f),
+      error: (m, f) => log("error", m, f),
+      fatal: (m, f) => log("fatal", m, f),
+      child: (fields) => make({ ...bound, ...normalize(fields) }),
+      isLevelEnabled: (level) => rank(level) >= threshold,
+    };
+  };
+  return make(options.base ?? {});
+}
+
+function safeStringify(value: unknown): string {
+  try {
+    return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+  } catch {
+    return JSON.stringify({ msg: "unserializable log line" });
+  }
+}
+
+/** A logger that drops everything; for tests and library callers that opt out. */
+export const silentLogger: Logger = createLogger({ level: "fatal", format: "json", write: () => {} });
