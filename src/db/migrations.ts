@@ -7,6 +7,12 @@ import m0001 from "../../migrations/0001_tasker_schema.sql" with { type: "text" 
 import m0002 from "../../migrations/0002_pgmq_extension.sql" with { type: "text" };
 import m0003 from "../../migrations/0003_pgmq_builtin.sql" with { type: "text" };
 import m0004 from "../../migrations/0004_queue_notify.sql" with { type: "text" };
+import m0005 from "../../migrations/0005_core_tables.sql" with { type: "text" };
+import m0006 from "../../migrations/0006_state_machine.sql" with { type: "text" };
+import m0007 from "../../migrations/0007_task_evaluation.sql" with { type: "text" };
+import m0008 from "../../migrations/0008_task_creation.sql" with { type: "text" };
+import m0009 from "../../migrations/0009_step_execution.sql" with { type: "text" };
+import m0010 from "../../migrations/0010_recovery.sql" with { type: "text" };
 
 export interface Migration {
   /** The number in the file name, e.g. 1 for `0001_tasker_schema.sql`. */
@@ -21,6 +27,12 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: "0002_pgmq_extension.sql", sql: m0002 },
   { version: 3, name: "0003_pgmq_builtin.sql", sql: m0003 },
   { version: 4, name: "0004_queue_notify.sql", sql: m0004 },
+  { version: 5, name: "0005_core_tables.sql", sql: m0005 },
+  { version: 6, name: "0006_state_machine.sql", sql: m0006 },
+  { version: 7, name: "0007_task_evaluation.sql", sql: m0007 },
+  { version: 8, name: "0008_task_creation.sql", sql: m0008 },
+  { version: 9, name: "0009_step_execution.sql", sql: m0009 },
+  { version: 10, name: "0010_recovery.sql", sql: m0010 },
 ];
 
 export const LATEST_MIGRATION_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;

@@ -8,6 +8,7 @@ export const SqlState = {
   undefinedTable: "42P01",
   undefinedFunction: "42883",
   invalidCatalogName: "3D000",
+  duplicateDatabase: "42P04",
   adminShutdown: "57P01",
   crashShutdown: "57P02",
   cannotConnectNow: "57P03",

@@ -7,3 +7,5 @@ export { serveHttp, type HttpServer } from "./serveHttp.ts";
 export { parseToml, parseYaml } from "./parse.ts";
 export { readTextFile, fileExists } from "./files.ts";
 export { runtimeInfo } from "./runtimeInfo.ts";
+export { listDirectory, resolveRealPath, isDirectory, type DirectoryEntry, type DirectoryEntryKind } from "./directories.ts";
+export { registerSdkModule, SDK_MODULE_NAME } from "./registerSdkModule.ts";

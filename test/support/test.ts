@@ -9,6 +9,9 @@ export { afterAll, afterEach, beforeAll, beforeEach, describe, expect, mock, spy
 
 type Body = () => unknown;
 
+/** Tests here start real processes and databases; bun's default 5 s is too tight on 2 cores. */
+const DEFAULT_TIMEOUT_MS = 60_000;
+
 function tracked(body: Body): () => Promise<void> {
   return async () => {
     testOutcomes.started();
@@ -25,12 +28,12 @@ interface TrackedTest {
 }
 
 export const test: TrackedTest = Object.assign(
-  (name: string, body: Body, timeoutMs?: number) => bunTest(name, tracked(body), timeoutMs),
+  (name: string, body: Body, timeoutMs = DEFAULT_TIMEOUT_MS) => bunTest(name, tracked(body), timeoutMs),
   {
-    skip: (name: string, body: Body, timeoutMs?: number) => bunTest.skip(name, tracked(body), timeoutMs),
-    skipIf: (condition: boolean) => (name: string, body: Body, timeoutMs?: number) =>
+    skip: (name: string, body: Body, timeoutMs = DEFAULT_TIMEOUT_MS) => bunTest.skip(name, tracked(body), timeoutMs),
+    skipIf: (condition: boolean) => (name: string, body: Body, timeoutMs = DEFAULT_TIMEOUT_MS) =>
       bunTest.skipIf(condition)(name, tracked(body), timeoutMs),
-    only: (name: string, body: Body, timeoutMs?: number) => bunTest.only(name, tracked(body), timeoutMs),
+    only: (name: string, body: Body, timeoutMs = DEFAULT_TIMEOUT_MS) => bunTest.only(name, tracked(body), timeoutMs),
   },
 );
 export const it = test;

@@ -2,7 +2,7 @@ export interface WaitOptions {
   timeoutMs: number;
   intervalMs?: number;
   /** Shown in the timeout error, so a failure says what was awaited. */
-  description?: string;
+  description?: string | (() => string);
 }
 
 /**
@@ -22,7 +22,8 @@ export async function waitFor<T>(predicate: () => T | Promise<T>, options: WaitO
       lastError = error;
     }
     if (Date.now() >= deadline) {
-      const what = options.description ?? "condition";
+      const what =
+        typeof options.description === "function" ? options.description() : (options.description ?? "condition");
       const why = lastError instanceof Error ? `; last error: ${lastError.message}` : "";
       throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${what}${why}`);
     }

@@ -1,0 +1,133 @@
+import { hostname } from "node:os";
+import type { TaskerConfig } from "../config/index.ts";
+import type { Database } from "../db/index.ts";
+import { createProcessHeartbeat } from "../db/processHeartbeat.ts";
+import { createOrchestration, type Orchestration } from "../orchestration/createOrchestration.ts";
+import { createNotifyListener, type NotifyListener } from "../queue/notifyListener.ts";
+import { createQueueClient } from "../queue/queueClient.ts";
+import { registerSdkModule } from "../runtime/index.ts";
+import type { Logger } from "../telemetry/logger.ts";
+import { createWorker, type Worker } from "../worker/createWorker.ts";
+import { loadNamespaces } from "../worker/loadNamespaces.ts";
+import { toWorkerNamespace } from "../worker/workerNamespace.ts";
+import type { Role } from "./parseCommandLine.ts";
+import type { ProcessLifecycle } from "./processLifecycle.ts";
+
+export interface Engine {
+  orchestration: Orchestration | undefined;
+  worker: Worker | undefined;
+  namespaces: string[];
+}
+
+/**
+ * Starts the role's parts on a ready database: heartbeat, the LISTEN connection
+ * (unless polling only), the orchestration and/or the worker. Registers their
+ * shutdown in the order that loses nothing: the worker drains first (stops
+ * claiming, finishes or aborts running steps, submits their results), then the
+ * orchestration stops, then the listener and the heartbeat.
+ */
+export async function startEngine(
+  role: Role,
+  config: TaskerConfig,
+  sql: Database,
+  processId: string,
+  lifecycle: ProcessLifecycle,
+  logger: Logger,
+): Promise<Engine> {
+  const runsWorker = role !== "orchestration";
+  const runsOrchestration = role !== "worker";
+  const queues = createQueueClient(sql);
+
+  let loaded: Awaited<ReturnType<typeof loadNamespaces>> = [];
+  if (runsWorker) {
+    registerSdkModule();
+    const requested = config.worker.namespaces.length > 0 ? config.worker.namespaces : undefined;
+    loaded = await loadNamespaces(config.worker.handlers_dir, requested);
+    logger.info("handlers loaded", {
+      handlers_dir: config.worker.handlers_dir,
+      namespaces: loaded.map((ns) => ns.namespace),
+      templates: loaded.flatMap((ns) => ns.templates.map((t) => `${ns.namespace}/${t.template.name}@${t.template.version}`)),
+    });
+  }
+  const namespaces = loaded.map((ns) => ns.namespace);
+
+  const heartbeatMs = runsWorker
+    ? Math.min(config.worker.heartbeat_interval_ms, config.orchestration.heartbeat_interval_ms)
+    : config.orchestration.heartbeat_interval_ms;
+  const heartbeat = createProcessHeartbeat({ sql, processId, role, intervalMs: heartbeatMs, logger });
+  heartbeat.setNamespaces(namespaces);
+  await heartbeat.start();
+  lifecycle.onShutdown("heartbeat", () => heartbeat.stop());
+
+  let orchestration: Orchestration | undefined;
+  let worker: Worker | undefined;
+  let listener: NotifyListener | undefined;
+  if (config.queues.mode !== "polling") {
+    listener = createNotifyListener({
+      url: config.database.url,
+      logger,
+      reconnect: { baseMs: config.queues.listener.reconnect_base_ms, maxMs: config.queues.listener.reconnect_max_ms },
+      applicationName: `tasker-${role}-listener`,
+      connectTimeoutSeconds: config.database.pool.connect_timeout_seconds,
+      onReconnect: () => {
+        logger.info("listener reconnected; catching up by polling");
+        orchestration?.wake();
+        worker?.wake();
+      },
+    });
+    lifecycle.onShutdown("listener", () => listener?.close());
+  }
+
+  const queueSettings = {
+    mode: config.queues.mode,
+    pollIntervalMs: config.queues.poll_interval_ms,
+    batchSize: config.queues.batch_size,
+    visibilityTimeoutSeconds: config.queues.visibility_timeout_seconds,
+  };
+
+  if (runsOrchestration) {
+    orchestration = createOrchestration({
+      sql,
+      queues,
+      listener,
+      logger: logger.child({ component: "orchestration" }),
+      processId,
+      settings: {
+        ...queueSettings,
+        maxConcurrentResults: config.orchestration.max_concurrent_results,
+        readyTaskPollIntervalMs: config.orchestration.ready_task_poll_interval_ms,
+        readyTaskBatchSize: config.orchestration.ready_task_batch_size,
+        reaperIntervalMs: config.orchestration.recovery_interval_ms,
+        processDeadAfterMs: config.orchestration.process_dead_after_ms,
+        reconcileAfterSeconds: config.orchestration.reconcile_after_seconds,
+        templateCacheTtlMs: config.orchestration.template_cache_ttl_ms,
+      },
+    });
+    await orchestration.start();
+    const started = orchestration;
+    lifecycle.onShutdown("orchestration", () => started.stop());
+  }
+
+  if (runsWorker) {
+    worker = createWorker({
+      sql,
+      queues,
+      listener,
+      logger: logger.child({ component: "worker" }),
+      workerId: processId,
+      hostname: hostname(),
+      namespaces: loaded.map(toWorkerNamespace),
+      settings: {
+        ...queueSettings,
+        maxConcurrentSteps: config.worker.max_concurrent_steps,
+        defaultStepTimeoutMs: config.worker.default_step_timeout_ms,
+        maxStepTimeoutMs: config.worker.max_step_timeout_ms,
+        leaseGraceSeconds: config.worker.lease_grace_seconds,
+      },
+    });
+    await worker.start();
+    const started = worker;
+    lifecycle.onShutdown("worker", () => started.drain(Math.max(0, config.worker.shutdown_timeout_ms - 2500)));
+  }
+  return { orchestration, worker, namespaces };
+}

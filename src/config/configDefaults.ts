@@ -1,0 +1,88 @@
+import { deepFreeze } from "./deepFreeze.ts";
+import type { TaskerConfig } from "./configSchema.ts";
+
+/** One key's default and the one line of help generated into `--help`, docs and `config check`. */
+export interface ConfigSetting<T = unknown> {
+  readonly default: T;
+  readonly description: string;
+}
+
+type Leaf = string | number | boolean | readonly unknown[];
+
+/** The config's shape with a ConfigSetting at every leaf: the compiler keeps it in step with the schema. */
+export type ConfigSettings<T> = {
+  readonly [K in keyof T]: T[K] extends Leaf ? ConfigSetting<T[K]> : ConfigSettings<T[K]>;
+};
+
+const set = <T>(value: T, description: string): ConfigSetting<T> => ({ default: value, description });
+
+/** The single source of defaults. Base TOML files restate these; a unit test keeps them equal. */
+export const CONFIG_SETTINGS: ConfigSettings<TaskerConfig> = {
+  database: {
+    url: set("postgres://postgres@127.0.0.1:5432/tasker", "PostgreSQL connection URL (postgres:// or postgresql://); the password is masked in all output."),
+    migrate_on_start: set(false, "Apply pending migrations (creating the database if needed) before a role starts."),
+    pool: {
+      max_connections: set(10, "Maximum open connections in this process's pool."),
+      idle_timeout_seconds: set(30, "Close a pooled connection after it has been idle this long (0 = never)."),
+      connect_timeout_seconds: set(10, "Give up opening a connection after this long."),
+    },
+  },
+  queues: {
+    mode: set("hybrid", "How consumers learn of new messages: event (LISTEN/NOTIFY), polling, or hybrid (events plus a fallback poll)."),
+    visibility_timeout_seconds: set(30, "How long a read message stays invisible to other consumers before it is redelivered."),
+    poll_interval_ms: set(1000, "Interval between queue polls (the fallback poll in hybrid mode)."),
+    batch_size: set(20, "Maximum messages read from a queue in one call."),
+    listener: {
+      reconnect_base_ms: set(250, "First delay before the notification listener reconnects; doubles on each failure."),
+      reconnect_max_ms: set(10000, "Upper bound for the listener's reconnect delay (>= reconnect_base_ms)."),
+    },
+  },
+  orchestration: {
+    shutdown_timeout_ms: set(30000, "How long the orchestration role drains in-flight work on shutdown before exiting."),
+    ready_task_poll_interval_ms: set(5000, "Interval of the safety-net poll for tasks with ready steps."),
+    ready_task_batch_size: set(5, "Maximum ready tasks picked up by one poll."),
+    max_concurrent_results: set(20, "Maximum step results and task requests processed at once."),
+    recovery_interval_ms: set(5000, "Interval of the step reaper and the result reconciler."),
+    reconcile_after_seconds: set(30, "A result waiting this long without its completion notice is processed by the reconciler."),
+    heartbeat_interval_ms: set(5000, "How often this process records that it is alive (tasker.processes)."),
+    process_dead_after_ms: set(30000, "A process silent this long is dead: its step attempts are retried and its tasks taken over."),
+    template_cache_ttl_ms: set(10000, "How long a template read from the database is reused for task creation."),
+  },
+  worker: {
+    handlers_dir: set("./handlers", "Folder holding one sub-folder of templates and handlers per namespace."),
+    namespaces: set<readonly string[]>([], "Namespaces this worker serves; empty means every folder under handlers_dir."),
+    max_concurrent_steps: set(10, "Maximum step handlers running at once in this worker process."),
+    default_step_timeout_ms: set(30000, "Step handler timeout when its template sets none."),
+    max_step_timeout_ms: set(3600000, "Upper bound for any step's timeout, including a template's timeout_seconds."),
+    lease_grace_seconds: set(30, "Extra time past a step's timeout before its attempt is presumed lost and retried."),
+    heartbeat_interval_ms: set(5000, "How often this process records that it is alive (tasker.processes)."),
+    shutdown_timeout_ms: set(30000, "How long the worker role lets running handlers finish on shutdown before exiting."),
+  },
+  web: {
+    host: set("127.0.0.1", "Address the HTTP server binds to."),
+    port: set(8080, "HTTP port of the orchestration and combined roles (0 = any free port)."),
+    worker_port: set(8081, "HTTP port of the worker role (0 = any free port)."),
+    request_timeout_ms: set(30000, "Abort an HTTP request that takes longer than this."),
+    body_limit_bytes: set(1048576, "Largest accepted HTTP request body."),
+    cors_origins: set<readonly string[]>([], "Origins allowed by CORS; empty disables CORS headers."),
+  },
+  telemetry: {
+    log_level: set("info", "Lowest log level written: trace, debug, info, warn, error or fatal."),
+    log_format: set("auto", "Log format: json, pretty, or auto (pretty on a terminal, json otherwise)."),
+  },
+};
+
+export function isConfigSetting(node: unknown): node is ConfigSetting {
+  return typeof node === "object" && node !== null && "default" in node && "description" in node;
+}
+
+function defaultsOf<T>(settings: ConfigSettings<T>): T {
+  const out: Record<string, unknown> = {};
+  for (const [key, node] of Object.entries(settings as Record<string, unknown>)) {
+    out[key] = isConfigSetting(node) ? node.default : defaultsOf(node as ConfigSettings<unknown>);
+  }
+  return out as T;
+}
+
+/** The code defaults as a complete, frozen config. */
+export const CONFIG_DEFAULTS: TaskerConfig = deepFreeze(defaultsOf(CONFIG_SETTINGS));

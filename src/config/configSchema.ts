@@ -1,0 +1,135 @@
+import * as v from "valibot";
+import { MAX_NAMESPACE_LENGTH, NAME_PATTERN } from "../lib/names.ts";
+
+/**
+ * The one schema for the whole configuration. It validates the fully merged result
+ * (defaults, files, environment, flags); defaults live in configDefaults.ts, not here.
+ * Every message is custom and never echoes the input, so a secret cannot leak through it.
+ */
+
+function integerIn(min: number, max = Number.MAX_SAFE_INTEGER) {
+  const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `between ${min} and ${max}`;
+  return v.pipe(
+    v.number(`must be an integer ${range}`),
+    v.integer(`must be an integer ${range}`),
+    v.minValue(min, `must be an integer ${range}`),
+    v.maxValue(max, `must be an integer ${range}`),
+  );
+}
+
+const nonEmptyString = v.pipe(v.string("must be a string"), v.nonEmpty("must not be empty"));
+
+const flag = v.boolean("must be true or false");
+
+function oneOf<const T extends readonly string[]>(options: T) {
+  return v.picklist(options, `must be one of ${options.map((o) => `"${o}"`).join(", ")}`);
+}
+
+function isPostgresUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "postgres:" || url.protocol === "postgresql:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+const postgresUrl = v.pipe(
+  nonEmptyString,
+  v.check(isPostgresUrl, "must be a postgres:// or postgresql:// URL with a host"),
+);
+
+const namespace = v.pipe(
+  v.string("must be a string"),
+  v.maxLength(MAX_NAMESPACE_LENGTH, `must be at most ${MAX_NAMESPACE_LENGTH} characters`),
+  v.regex(NAME_PATTERN, `must match ${NAME_PATTERN.source} (lowercase letters, digits, underscores)`),
+);
+
+const namespaceList = v.pipe(
+  v.array(namespace, 'must be an array of namespace names, e.g. ["billing", "email"]'),
+  v.check((list) => new Set(list).size === list.length, "must not list a namespace twice"),
+);
+
+const stringList = v.array(nonEmptyString, 'must be an array of strings, e.g. ["https://app.example.com"]');
+
+const object = <const T extends v.ObjectEntries>(entries: T) => v.strictObject(entries, "must be a table of known keys");
+
+const listenerSchema = v.pipe(
+  object({
+    reconnect_base_ms: integerIn(10),
+    reconnect_max_ms: integerIn(10),
+  }),
+  v.forward(
+    v.partialCheck(
+      [["reconnect_base_ms"], ["reconnect_max_ms"]],
+      (input) => input.reconnect_max_ms >= input.reconnect_base_ms,
+      "must be >= queues.listener.reconnect_base_ms",
+    ),
+    ["reconnect_max_ms"],
+  ),
+);
+
+export const QUEUE_MODES = ["hybrid", "event", "polling"] as const;
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
+export const LOG_FORMATS = ["auto", "json", "pretty"] as const;
+
+export const configSchema = object({
+  database: object({
+    url: postgresUrl,
+    migrate_on_start: flag,
+    pool: object({
+      max_connections: integerIn(1, 1000),
+      idle_timeout_seconds: integerIn(0),
+      connect_timeout_seconds: integerIn(1),
+    }),
+  }),
+  queues: object({
+    mode: oneOf(QUEUE_MODES),
+    visibility_timeout_seconds: integerIn(1),
+    poll_interval_ms: integerIn(10),
+    batch_size: integerIn(1, 1000),
+    listener: listenerSchema,
+  }),
+  orchestration: object({
+    shutdown_timeout_ms: integerIn(0),
+    ready_task_poll_interval_ms: integerIn(10),
+    ready_task_batch_size: integerIn(1, 1000),
+    max_concurrent_results: integerIn(1, 1000),
+    recovery_interval_ms: integerIn(10),
+    reconcile_after_seconds: integerIn(1),
+    heartbeat_interval_ms: integerIn(10),
+    process_dead_after_ms: integerIn(100),
+    template_cache_ttl_ms: integerIn(0),
+  }),
+  worker: object({
+    handlers_dir: nonEmptyString,
+    namespaces: namespaceList,
+    max_concurrent_steps: integerIn(1, 1000),
+    default_step_timeout_ms: integerIn(1),
+    max_step_timeout_ms: integerIn(1),
+    lease_grace_seconds: integerIn(0),
+    heartbeat_interval_ms: integerIn(10),
+    shutdown_timeout_ms: integerIn(0),
+  }),
+  web: object({
+    host: nonEmptyString,
+    port: integerIn(0, 65535),
+    worker_port: integerIn(0, 65535),
+    request_timeout_ms: integerIn(1),
+    body_limit_bytes: integerIn(1024),
+    cors_origins: stringList,
+  }),
+  telemetry: object({
+    log_level: oneOf(LOG_LEVELS),
+    log_format: oneOf(LOG_FORMATS),
+  }),
+});
+
+type DeepReadonly<T> = T extends readonly (infer E)[]
+  ? readonly DeepReadonly<E>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/** The resolved configuration as every role sees it: complete and deep-frozen. */
+export type TaskerConfig = DeepReadonly<v.InferOutput<typeof configSchema>>;

@@ -1,0 +1,84 @@
+import type { Sql } from "postgres";
+
+/** tasker-core's TaskResponse: the task, its execution context and its steps. */
+export interface TaskResponse {
+  task_uuid: string;
+  name: string;
+  namespace: string;
+  version: string;
+  status: string;
+  created_at: string;
+  updated_at: string;
+  completed_at: string | null;
+  context: Record<string, unknown>;
+  initiator: string | null;
+  source_system: string | null;
+  reason: string | null;
+  priority: number;
+  tags: string[];
+  correlation_id: string;
+  parent_correlation_id: string | null;
+  total_steps: number;
+  pending_steps: number;
+  in_progress_steps: number;
+  completed_steps: number;
+  failed_steps: number;
+  ready_steps: number;
+  execution_status: string;
+  recommended_action: string;
+  completion_percentage: number;
+  health_status: string;
+  steps: StepSummary[];
+}
+
+export interface StepSummary {
+  workflow_step_uuid: string;
+  name: string;
+  current_state: string;
+  attempts: number;
+  max_attempts: number;
+  retryable: boolean;
+  dependencies_satisfied: boolean;
+  total_parents: number;
+  completed_parents: number;
+  last_attempted_at: string | null;
+  next_retry_at: string | null;
+  processed_at: string | null;
+  results: unknown;
+}
+
+/** One query: the task, its execution context and every step (with results). */
+export async function findTask(sql: Sql, taskUuid: string): Promise<TaskResponse | undefined> {
+  const [row] = await sql<{ task: TaskResponse | null }[]>`
+    SELECT jsonb_build_object(
+             'task_uuid', t.task_uuid, 'name', nt.name, 'namespace', ns.name, 'version', nt.version,
+             'status', t.state, 'created_at', t.created_at, 'updated_at', t.updated_at,
+             'completed_at', t.completed_at, 'context', t.context, 'initiator', t.initiator,
+             'source_system', t.source_system, 'reason', t.reason, 'priority', t.priority, 'tags', t.tags,
+             'correlation_id', t.correlation_id, 'parent_correlation_id', t.parent_correlation_id,
+             'total_steps', c.total_steps, 'pending_steps', c.pending_steps,
+             'in_progress_steps', c.in_progress_steps + c.enqueued_steps, 'completed_steps', c.completed_steps,
+             'failed_steps', c.failed_steps, 'ready_steps', c.ready_steps,
+             'execution_status', c.execution_status, 'recommended_action', c.recommended_action,
+             'completion_percentage', c.completion_percentage, 'health_status', c.health_status,
+             'steps', (
+               SELECT coalesce(jsonb_agg(jsonb_build_object(
+                        'workflow_step_uuid', s.workflow_step_uuid, 'name', st.name, 'current_state', s.state,
+                        'attempts', s.attempts, 'max_attempts', s.max_attempts, 'retryable', s.retryable,
+                        'dependencies_satisfied', s.remaining_dependencies = 0,
+                        'total_parents', (SELECT count(*) FROM tasker.workflow_step_edges e
+                                           WHERE e.to_step_uuid = s.workflow_step_uuid),
+                        'completed_parents', (SELECT count(*) FROM tasker.workflow_step_edges e
+                                               WHERE e.to_step_uuid = s.workflow_step_uuid) - s.remaining_dependencies,
+                        'last_attempted_at', s.last_attempted_at, 'next_retry_at', s.next_retry_at,
+                        'processed_at', s.processed_at, 'results', s.results)
+                      ORDER BY s.workflow_step_uuid), '[]')
+                 FROM tasker.workflow_steps s JOIN tasker.named_steps st USING (named_step_uuid)
+                WHERE s.task_uuid = t.task_uuid)) AS task
+      FROM tasker.tasks t
+      JOIN tasker.named_tasks nt USING (named_task_uuid)
+      JOIN tasker.task_namespaces ns USING (task_namespace_uuid)
+      CROSS JOIN LATERAL tasker.task_execution_context(t.task_uuid) c
+     WHERE t.task_uuid = ${taskUuid}::uuid`;
+  return row?.task ?? undefined;
+}

@@ -1,0 +1,85 @@
+import type { Sql } from "postgres";
+import type { ReapedStep, ReconciledStep, StepResultProcessing, TaskEvaluation } from "./taskEvaluation.ts";
+
+export interface NewTaskRow {
+  task_uuid: string;
+  named_task_uuid: string;
+  identity_hash: string;
+  idempotency_key: string | null;
+  context: Record<string, unknown>;
+  initiator: string | null;
+  source_system: string | null;
+  reason: string | null;
+  tags: string[];
+  priority: number;
+  correlation_id: string;
+  parent_correlation_id: string | null;
+  trace_context: Record<string, string> | null;
+}
+
+export interface ReadyTaskCandidate {
+  task_uuid: string;
+  state: string;
+  priority: number;
+  computed_priority: string;
+}
+
+type Headers = Record<string, string> | null;
+
+/**
+ * The orchestration's SQL: each call is one transaction inside one plpgsql
+ * function (see migrations 0007-0010), so every state change is atomic with the
+ * enqueue or acknowledgement that belongs to it.
+ */
+export function createTaskRepository(sql: Sql) {
+  const json = (value: unknown) => sql.json(value as never);
+  return {
+    async createTask(row: NewTaskRow, processorUuid: string, headers: Headers): Promise<TaskEvaluation & { total_steps: number }> {
+      const [result] = await sql<{ result: TaskEvaluation & { total_steps: number } }[]>`
+        SELECT tasker.create_task(${json(row)}::jsonb, ${processorUuid}::uuid, ${headers ? json(headers) : null}::jsonb) AS result`;
+      return result!.result;
+    },
+
+    async evaluateTask(taskUuid: string, processorUuid: string, headers: Headers): Promise<TaskEvaluation> {
+      const [result] = await sql<{ result: TaskEvaluation }[]>`
+        SELECT tasker.evaluate_task(${taskUuid}::uuid, ${processorUuid}::uuid, ${headers ? json(headers) : null}::jsonb) AS result`;
+      return result!.result;
+    },
+
+    async processStepResult(
+      stepUuid: string,
+      processorUuid: string,
+      msgId: string | null,
+      headers: Headers,
+    ): Promise<StepResultProcessing> {
+      const [result] = await sql<{ result: StepResultProcessing }[]>`
+        SELECT tasker.process_step_result(${stepUuid}::uuid, ${processorUuid}::uuid, ${msgId}::bigint,
+                                          ${headers ? json(headers) : null}::jsonb) AS result`;
+      return result!.result;
+    },
+
+    async nextReadyTasks(limit: number): Promise<ReadyTaskCandidate[]> {
+      return sql<ReadyTaskCandidate[]>`SELECT * FROM tasker.next_ready_tasks(${limit}::int)`;
+    },
+
+    async reapStepClaims(processorUuid: string, deadAfterSeconds: number, limit: number): Promise<ReapedStep[]> {
+      const [row] = await sql<{ result: ReapedStep[] }[]>`
+        SELECT tasker.reap_step_claims(${processorUuid}::uuid, ${deadAfterSeconds}::int, ${limit}::int) AS result`;
+      return row!.result;
+    },
+
+    async reconcileStepResults(
+      processorUuid: string,
+      olderThanSeconds: number,
+      deadAfterSeconds: number,
+      limit: number,
+    ): Promise<ReconciledStep[]> {
+      const [row] = await sql<{ result: ReconciledStep[] }[]>`
+        SELECT tasker.reconcile_step_results(${processorUuid}::uuid, ${olderThanSeconds}::int,
+                                             ${deadAfterSeconds}::int, ${limit}::int) AS result`;
+      return row!.result;
+    },
+  };
+}
+
+export type TaskRepository = ReturnType<typeof createTaskRepository>;

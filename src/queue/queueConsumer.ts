@@ -1,0 +1,177 @@
+/**
+ * Delivers one queue's messages to a handler, by LISTEN/NOTIFY, by polling, or by
+ * both (hybrid, the default: notifications for latency, polling for whatever a
+ * notification missed). Bounded: at most `limit.max` messages are handled at
+ * once; a notification that arrives at capacity is left in the queue for the
+ * poller, which reads only as many messages as there are free slots (the limit
+ * may be shared by several consumers). A message
+ * already in flight in this process is never dispatched twice.
+ */
+import { toError } from "../lib/errors.ts";
+import { backoffMs } from "../lib/time.ts";
+import type { Logger } from "../telemetry/logger.ts";
+import type { ConcurrencyLimit } from "./concurrencyLimit.ts";
+import type { NotifyListener, Unsubscribe } from "./notifyListener.ts";
+import type { QueueClient } from "./queueClient.ts";
+import type { MsgId } from "./queueMessage.ts";
+import type { QueueNotification } from "./queueNotification.ts";
+
+export type QueueMode = "hybrid" | "event" | "polling";
+
+export interface ConsumedMessage {
+  msgId: MsgId;
+  message: unknown;
+  headers: Record<string, unknown> | null;
+  source: "notify" | "poll";
+}
+
+export interface QueueConsumerOptions {
+  queues: QueueClient;
+  listener: NotifyListener | undefined;
+  queue: string;
+  channel: string;
+  mode: QueueMode;
+  pollIntervalMs: number;
+  batchSize: number;
+  visibilityTimeoutSeconds: number;
+  limit: ConcurrencyLimit;
+  handle: (message: ConsumedMessage) => Promise<void>;
+  logger: Logger;
+}
+
+export interface QueueConsumer {
+  start(): Promise<void>;
+  /** Makes the poller read now (e.g. after a reconnect or when capacity frees). */
+  wake(): void;
+  /** Stops taking messages; resolves when the poll loop has ended (in-flight handlers keep running). */
+  stop(): Promise<void>;
+  /** Promises of the handlers still running. */
+  inFlight(): Promise<void>[];
+}
+
+export function createQueueConsumer(options: QueueConsumerOptions): QueueConsumer {
+  const { queues, queue, logger } = options;
+  const running = new Map<MsgId, Promise<void>>();
+  let stopped = false;
+  let unsubscribe: Unsubscribe | undefined;
+  let loop: Promise<void> | undefined;
+  let wakeUp: (() => void) | undefined;
+  let wakePending = false;
+  /** A message was left behind for lack of a slot: read again when one frees. */
+  let starved = false;
+  const polls = options.mode !== "event";
+  const { limit } = options;
+
+  const wake = (): void => {
+    wakePending = true;
+    wakeUp?.();
+  };
+
+  const dispatch = (message: ConsumedMessage): boolean => {
+    if (stopped || running.has(message.msgId)) return false;
+    if (!limit.tryAcquire()) {
+      starved = true; // the poller picks it up when a slot frees
+      return false;
+    }
+    const work = options
+      .handle(message)
+      .catch((error: unknown) => {
+        logger.error("message handler failed", { queue_name: queue, msg_id: message.msgId, error: toError(error) });
+      })
+      .finally(() => {
+        running.delete(message.msgId);
+        limit.release();
+      });
+    running.set(message.msgId, work);
+    return true;
+  };
+
+  const onNotification = async (notification: QueueNotification): Promise<void> => {
+    if (notification.queueName !== queue || stopped) return;
+    if (notification.eventType === "message_with_payload") {
+      dispatch({ msgId: notification.msgId, message: notification.message, headers: null, source: "notify" });
+    } else if (notification.eventType === "message_ready") {
+      if (limit.available() <= 0) {
+        starved = true;
+        return;
+      }
+      const fetched = await queues.readSpecific(queue, notification.msgId, {
+        visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+      });
+      if (fetched) dispatch({ msgId: fetched.msgId, message: fetched.message, headers: fetched.headers, source: "notify" });
+    } else {
+      wake();
+    }
+  };
+
+  const readOnce = async (): Promise<number> => {
+    const free = limit.available();
+    if (free <= 0) {
+      starved = true;
+      return 0;
+    }
+    starved = false;
+    const quantity = Math.min(options.batchSize, free);
+    const messages = await queues.read(queue, { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds, quantity });
+    for (const m of messages) dispatch({ msgId: m.msgId, message: m.message, headers: m.headers, source: "poll" });
+    return messages.length === quantity ? messages.length : 0;
+  };
+
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      if (wakePending || stopped) {
+        resolve();
+        return;
+      }
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        wakeUp = undefined;
+        resolve();
+      }
+      wakeUp = done;
+    });
+
+  const pollLoop = async (): Promise<void> => {
+    let failures = 0;
+    while (!stopped) {
+      wakePending = false;
+      try {
+        const full = await readOnce();
+        failures = 0;
+        if (full > 0) continue; // more may be waiting
+      } catch (error) {
+        failures += 1;
+        logger.warn("queue poll failed", { queue_name: queue, failures, error: toError(error).message });
+        await sleep(backoffMs(failures, options.pollIntervalMs, 30_000));
+        continue;
+      }
+      // In event mode the loop only runs when woken (start, reconnect, capacity).
+      await sleep(polls ? options.pollIntervalMs : 2_147_483_647);
+    }
+  };
+
+  let offRelease: (() => void) | undefined;
+
+  return {
+    async start() {
+      offRelease = limit.onRelease(() => {
+        if (starved) wake();
+      });
+      if (options.mode !== "polling" && options.listener) {
+        unsubscribe = await options.listener.subscribe(options.channel, (n) => onNotification(n));
+      }
+      wakePending = true; // a catch-up read at start in every mode
+      loop = pollLoop();
+    },
+    wake,
+    async stop() {
+      stopped = true;
+      offRelease?.();
+      wakeUp?.();
+      await unsubscribe?.().catch(() => {});
+      await loop;
+    },
+    inFlight: () => [...running.values()],
+  };
+}

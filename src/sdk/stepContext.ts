@@ -1,0 +1,47 @@
+import type { Logger } from "../telemetry/logger.ts";
+
+/** The task a step belongs to. */
+export interface StepTaskInfo {
+  readonly uuid: string;
+  readonly namespace: string;
+  /** The template name. */
+  readonly name: string;
+  readonly version: string;
+  /** The task context (the JSON object the task was created with). */
+  readonly context: Readonly<Record<string, unknown>>;
+  readonly correlationId: string;
+  readonly parentCorrelationId: string | null;
+}
+
+/** The step being executed. */
+export interface StepInfo {
+  readonly uuid: string;
+  readonly name: string;
+  /** This execution's attempt number, starting at 1. */
+  readonly attempt: number;
+  readonly maxAttempts: number;
+  /** The template's `handler.initialization` for this step. */
+  readonly inputs: Readonly<Record<string, unknown>>;
+}
+
+/** What a handler receives for one execution of one step. */
+export interface StepContext {
+  readonly task: StepTaskInfo;
+  /** Same as `task.context`. */
+  readonly context: Readonly<Record<string, unknown>>;
+  readonly step: StepInfo;
+  /**
+   * The value the handler of the named ancestor step returned. Throws when that step is
+   * not a completed ancestor of this one (a template mistake, not a transient condition).
+   */
+  getDependencyResult<T = unknown>(stepName: string): T;
+  /** The results of every completed ancestor step, by step name. */
+  readonly dependencyResults: Readonly<Record<string, unknown>>;
+  /** Aborted when the step times out or the worker shuts down; pass it to fetch, queries, timers. */
+  readonly signal: AbortSignal;
+  /** A logger bound to the correlation id, task and step. */
+  readonly log: Logger;
+}
+
+/** A step handler: `export default async function (ctx: StepContext) { return result }`. The result must be JSON. */
+export type StepHandler = (ctx: StepContext) => unknown;

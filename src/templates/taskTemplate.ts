@@ -1,0 +1,87 @@
+/**
+ * The normalized, fully defaulted template model (camelCase). Produced from a YAML file
+ * by `parseTemplate` and from `named_tasks.configuration` by `templateFromConfiguration`.
+ * Absent optional values are `null`, never `undefined`, so a JSON round trip is exact.
+ */
+
+export const IDENTITY_STRATEGIES = ["strict", "caller_provided", "always_unique"] as const;
+export type IdentityStrategy = (typeof IDENTITY_STRATEGIES)[number];
+
+export const STEP_TYPES = ["standard", "decision", "deferred_convergence", "batchable", "batch_worker"] as const;
+export type StepType = (typeof STEP_TYPES)[number];
+
+export const BACKOFF_KINDS = ["none", "linear", "exponential", "fibonacci"] as const;
+export type BackoffKind = (typeof BACKOFF_KINDS)[number];
+
+export const STALENESS_ACTIONS = ["dlq", "error", "none"] as const;
+export type StalenessAction = (typeof STALENESS_ACTIONS)[number];
+
+export interface RetryPolicy {
+  retryable: boolean;
+  /** Total executions allowed (the first attempt included); 0..100. */
+  maxAttempts: number;
+  backoff: BackoffKind;
+  backoffBaseMs: number;
+  maxBackoffMs: number;
+}
+
+export interface StepHandlerSpec {
+  /** The handler's address: a module `<callable>.ts|.js` or a named export `callable` in the namespace folder. */
+  callable: string;
+  /** Static handler configuration, given to the handler as `ctx.step.inputs`. */
+  initialization: Record<string, unknown>;
+}
+
+export interface StepDefinition {
+  name: string;
+  description: string | null;
+  handler: StepHandlerSpec;
+  /** Names of the steps this one waits for (template order, no duplicates). */
+  dependencies: string[];
+  retry: RetryPolicy;
+  timeoutSeconds: number | null;
+  type: StepType;
+}
+
+/** Per-template staleness thresholds (reference 9.3); every threshold is optional. */
+export interface TaskLifecycle {
+  maxDurationMinutes: number | null;
+  maxWaitingForDependenciesMinutes: number | null;
+  maxWaitingForRetryMinutes: number | null;
+  maxStepsInProcessMinutes: number | null;
+  stalenessAction: StalenessAction;
+  autoFailOnTimeout: boolean | null;
+  autoDlqOnTimeout: boolean | null;
+}
+
+export interface TaskTemplate {
+  name: string;
+  namespace: string;
+  version: string;
+  description: string | null;
+  /** A JSON Schema object the task context must satisfy at creation, or null. */
+  inputSchema: Record<string, unknown> | null;
+  identityStrategy: IdentityStrategy;
+  lifecycle: TaskLifecycle | null;
+  steps: StepDefinition[];
+}
+
+export const RETRY_DEFAULTS: Readonly<RetryPolicy> = Object.freeze({
+  retryable: true,
+  maxAttempts: 3,
+  backoff: "exponential",
+  backoffBaseMs: 1000,
+  maxBackoffMs: 30_000,
+});
+
+/** Limits, chosen to fit the database columns (migrations/0005_core_tables.sql). */
+export const TEMPLATE_LIMITS = Object.freeze({
+  templateNameLength: 64,
+  stepNameLength: 128,
+  versionLength: 32,
+  descriptionLength: 255,
+  callableLength: 255,
+  maxAttempts: 100,
+  backoffMs: 3_600_000,
+  timeoutSeconds: 86_400,
+});

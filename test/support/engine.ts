@@ -1,0 +1,133 @@
+/**
+ * An orchestration and a worker running in this test process against a test
+ * database, wired as `--role combined` wires them, with test-speed intervals.
+ * Integration tests use it; e2e tests use the compiled binary instead.
+ */
+import { hostname } from "node:os";
+import { join } from "node:path";
+import type { Sql } from "postgres";
+import { createProcessHeartbeat } from "../../src/db/processHeartbeat.ts";
+import { newId } from "../../src/lib/ids.ts";
+import { createOrchestration, type Orchestration } from "../../src/orchestration/createOrchestration.ts";
+import { createNotifyListener, type NotifyListener } from "../../src/queue/notifyListener.ts";
+import { createQueueClient } from "../../src/queue/queueClient.ts";
+import type { QueueMode } from "../../src/queue/queueConsumer.ts";
+import { registerSdkModule } from "../../src/runtime/index.ts";
+import { createLogger, type Logger } from "../../src/telemetry/logger.ts";
+import { createWorker, type Worker } from "../../src/worker/createWorker.ts";
+import { loadNamespaces } from "../../src/worker/loadNamespaces.ts";
+import { toWorkerNamespace } from "../../src/worker/workerNamespace.ts";
+import { REPO_ROOT } from "./binary.ts";
+
+export interface TestEngine {
+  orchestration: Orchestration;
+  worker: Worker;
+  logs: Array<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+export interface TestEngineOptions {
+  sql: Sql;
+  url: string;
+  handlersDir?: string;
+  namespaces?: string[];
+  mode?: QueueMode;
+  maxConcurrentSteps?: number;
+}
+
+export async function startTestEngine(options: TestEngineOptions): Promise<TestEngine> {
+  const logs: Array<Record<string, unknown>> = [];
+  const logger: Logger = createLogger({
+    level: "debug",
+    format: "json",
+    write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>),
+  });
+  const { sql } = options;
+  registerSdkModule();
+  const loaded = await loadNamespaces(options.handlersDir ?? join(REPO_ROOT, "handlers"), options.namespaces);
+  const queues = createQueueClient(sql);
+  const mode = options.mode ?? "hybrid";
+  const processId = newId();
+  const heartbeat = createProcessHeartbeat({ sql, processId, role: "combined", intervalMs: 500, logger });
+  heartbeat.setNamespaces(loaded.map((l) => l.namespace));
+  await heartbeat.start();
+  let listener: NotifyListener | undefined;
+  // Filled in below; the listener's reconnect callback reaches them through this holder.
+  const parts: { orchestration?: Orchestration; worker?: Worker } = {};
+  if (mode !== "polling") {
+    listener = createNotifyListener({
+      url: options.url,
+      logger,
+      reconnect: { baseMs: 50, maxMs: 1000 },
+      onReconnect: () => {
+        parts.orchestration?.wake();
+        parts.worker?.wake();
+      },
+    });
+  }
+  const queueSettings = { mode, pollIntervalMs: 200, batchSize: 20, visibilityTimeoutSeconds: 30 };
+  const orchestration = createOrchestration({
+    sql,
+    queues,
+    listener,
+    logger,
+    processId,
+    settings: {
+      ...queueSettings,
+      maxConcurrentResults: 10,
+      readyTaskPollIntervalMs: 250,
+      readyTaskBatchSize: 20,
+      reaperIntervalMs: 250,
+      processDeadAfterMs: 2000,
+      reconcileAfterSeconds: 2,
+      templateCacheTtlMs: 1000,
+    },
+  });
+  const worker = createWorker({
+    sql,
+    queues,
+    listener,
+    logger,
+    workerId: processId,
+    hostname: hostname(),
+    namespaces: loaded.map(toWorkerNamespace),
+    settings: {
+      ...queueSettings,
+      maxConcurrentSteps: options.maxConcurrentSteps ?? 10,
+      defaultStepTimeoutMs: 5000,
+      maxStepTimeoutMs: 60_000,
+      leaseGraceSeconds: 2,
+    },
+  });
+  parts.orchestration = orchestration;
+  parts.worker = worker;
+  await worker.start();
+  await orchestration.start();
+  return {
+    orchestration,
+    worker,
+    logs,
+    async stop() {
+      await worker.drain(2000);
+      await orchestration.stop();
+      await listener?.close();
+      await heartbeat.stop();
+    },
+  };
+}
+
+/** Polls the task until it reaches a state where it waits for nobody but an operator. */
+export async function taskState(sql: Sql, taskUuid: string): Promise<string | undefined> {
+  const [row] = await sql<{ state: string }[]>`SELECT state FROM tasker.tasks WHERE task_uuid = ${taskUuid}::uuid`;
+  return row?.state;
+}
+
+export async function stepRows(
+  sql: Sql,
+  taskUuid: string,
+): Promise<Array<{ name: string; state: string; attempts: number; results: { result?: unknown; error?: { error_type: string } } | null }>> {
+  return sql`
+    SELECT st.name, s.state, s.attempts, s.results
+      FROM tasker.workflow_steps s JOIN tasker.named_steps st USING (named_step_uuid)
+     WHERE s.task_uuid = ${taskUuid}::uuid ORDER BY st.name`;
+}
