@@ -92,6 +92,8 @@ CREATE TABLE tasker.workflow_steps (
   workflow_step_uuid uuid PRIMARY KEY DEFAULT tasker.uuid_generate_v7(),
   task_uuid uuid NOT NULL REFERENCES tasker.tasks ON DELETE CASCADE,
   named_step_uuid uuid NOT NULL REFERENCES tasker.named_steps,
+  -- The step's index in its template (0-based), so listings follow the template.
+  position integer NOT NULL DEFAULT 0,
   state varchar(40) NOT NULL DEFAULT 'pending' CHECK (state IN (
     'pending', 'enqueued', 'in_progress', 'enqueued_for_orchestration',
     'enqueued_as_error_for_orchestration', 'waiting_for_retry',

@@ -48,14 +48,15 @@ BEGIN
   -- One statement: the CTE `n` gives every step its uuid once; RI checks of the
   -- sibling inserts run at the end of the statement.
   WITH n AS MATERIALIZED (
-    SELECT step ->> 'name' AS name, tasker.uuid_generate_v7() AS workflow_step_uuid, step AS definition
-      FROM jsonb_array_elements(v_config -> 'steps') AS step
+    SELECT step ->> 'name' AS name, tasker.uuid_generate_v7() AS workflow_step_uuid, step AS definition,
+           (ordinality - 1)::int AS position
+      FROM jsonb_array_elements(v_config -> 'steps') WITH ORDINALITY AS steps(step, ordinality)
   ), new_steps AS (
     INSERT INTO tasker.workflow_steps (
-      workflow_step_uuid, task_uuid, named_step_uuid, state, state_entered_at, transition_count,
+      workflow_step_uuid, task_uuid, named_step_uuid, position, state, state_entered_at, transition_count,
       remaining_dependencies, retryable, max_attempts, backoff, backoff_base_ms, max_backoff_ms,
       timeout_seconds, inputs, created_at, updated_at)
-    SELECT n.workflow_step_uuid, v_task, ns.named_step_uuid, 'pending', v_now, 1,
+    SELECT n.workflow_step_uuid, v_task, ns.named_step_uuid, n.position, 'pending', v_now, 1,
            jsonb_array_length(coalesce(n.definition -> 'dependencies', '[]')),
            coalesce((n.definition #>> '{retry,retryable}')::boolean, true),
            coalesce((n.definition #>> '{retry,max_attempts}')::int, 3),

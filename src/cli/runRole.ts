@@ -53,6 +53,23 @@ async function prepareSchema(sql: Database, migrateOnStart: boolean, logger: Log
  * database wait, schema check or migration, then the role's loops. SIGTERM and
  * SIGINT drain it (see startEngine for the order).
  */
+function baseUrlFor(port: number, host: string): string {
+  return `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${port}`;
+}
+
+/** On a terminal, shows how to create a task from a template this process can run. */
+function printCreateTaskHint(baseUrl: string, engine: Engine | undefined): void {
+  if (!process.stdout.isTTY) return;
+  const example = engine?.examples[0];
+  const body = example
+    ? JSON.stringify({ namespace: example.namespace, name: example.name, version: example.version, context: example.context })
+    : '{"namespace":"<namespace>","name":"<template>","version":"1.0.0","context":{}}';
+  process.stdout.write(
+    `\ntasker is ready at ${baseUrl}\nCreate a task:\n  curl -s -X POST ${baseUrl}/v1/tasks -H 'content-type: application/json' \\\n    -d '${body}'\n` +
+      `Follow it:\n  curl -s ${baseUrl}/v1/tasks/<task_uuid>\n\n`,
+  );
+}
+
 export function startRole(role: Role, resolved: ResolvedConfig, baseLogger: Logger): RoleProcess {
   const { config } = resolved;
   const processId = newId();
@@ -125,6 +142,7 @@ export function startRole(role: Role, resolved: ResolvedConfig, baseLogger: Logg
       engine = await startEngine(role, config, sql, processId, lifecycle, logger);
       lifecycle.markRunning();
       logger.info("ready", { port: server.port, version: VERSION, environment: resolved.environment });
+      if (role !== "worker") printCreateTaskHint(baseUrlFor(server.port, config.web.host), engine);
     } catch (error) {
       if (lifecycle.signal.aborted) {
         await lifecycle.stopped;

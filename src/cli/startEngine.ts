@@ -13,10 +13,30 @@ import { toWorkerNamespace } from "../worker/workerNamespace.ts";
 import type { Role } from "./parseCommandLine.ts";
 import type { ProcessLifecycle } from "./processLifecycle.ts";
 
+/** A context that satisfies simple input schemas: the first example, else the minimum of required integers. */
+function exampleContext(schema: Record<string, unknown> | null): Record<string, unknown> {
+  const context: Record<string, unknown> = {};
+  const properties = (schema?.["properties"] ?? {}) as Record<string, Record<string, unknown>>;
+  const required = Array.isArray(schema?.["required"]) ? (schema["required"] as string[]) : [];
+  for (const key of required) {
+    const property = properties[key] ?? {};
+    const examples = property["examples"];
+    if (Array.isArray(examples) && examples.length > 0) context[key] = examples[0];
+    else if (property["type"] === "integer" || property["type"] === "number") {
+      const min = typeof property["minimum"] === "number" ? property["minimum"] : 1;
+      const step = typeof property["multipleOf"] === "number" ? property["multipleOf"] : 1;
+      context[key] = Math.ceil(min / step) * step;
+    } else if (property["type"] === "string") context[key] = "example";
+  }
+  return context;
+}
+
 export interface Engine {
   orchestration: Orchestration | undefined;
   worker: Worker | undefined;
   namespaces: string[];
+  /** Templates this process serves, for the start-up hint. */
+  examples: Array<{ namespace: string; name: string; version: string; context: Record<string, unknown> }>;
 }
 
 /**
@@ -129,5 +149,13 @@ export async function startEngine(
     const started = worker;
     lifecycle.onShutdown("worker", () => started.drain(Math.max(0, config.worker.shutdown_timeout_ms - 2500)));
   }
-  return { orchestration, worker, namespaces };
+  const examples = loaded.flatMap((ns) =>
+    ns.templates.map(({ template }) => ({
+      namespace: ns.namespace,
+      name: template.name,
+      version: template.version,
+      context: exampleContext(template.inputSchema),
+    })),
+  );
+  return { orchestration, worker, namespaces, examples };
 }

@@ -72,7 +72,7 @@ export async function findTask(sql: Sql, taskUuid: string): Promise<TaskResponse
                                                WHERE e.to_step_uuid = s.workflow_step_uuid) - s.remaining_dependencies,
                         'last_attempted_at', s.last_attempted_at, 'next_retry_at', s.next_retry_at,
                         'processed_at', s.processed_at, 'results', s.results)
-                      ORDER BY s.workflow_step_uuid), '[]')
+                      ORDER BY s.position, s.workflow_step_uuid), '[]')
                  FROM tasker.workflow_steps s JOIN tasker.named_steps st USING (named_step_uuid)
                 WHERE s.task_uuid = t.task_uuid)) AS task
       FROM tasker.tasks t

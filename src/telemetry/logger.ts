@@ -49,9 +49,12 @@ function normalize(fields: LogFields): LogFields {
   return out;
 }
 
+/** Fields every line of a process carries; noise on a terminal, kept in JSON. */
+const PRETTY_OMITTED = new Set(["service", "role", "process_id", "component"]);
+
 function formatPretty(time: string, level: LogLevel, message: string, fields: LogFields): string {
   const rest = Object.entries(fields)
-    .filter(([k]) => k !== "service")
+    .filter(([k]) => !PRETTY_OMITTED.has(k))
     .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
     .join(" ");
   return `${time.slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${message}${rest ? `  ${rest}` : ""}`;
