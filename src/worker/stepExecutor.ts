@@ -154,6 +154,7 @@ export async function executeStep(options: ExecuteStepOptions): Promise<StepExec
       completed_at: new Date().toISOString(),
       worker_id: workerId,
       worker_hostname: hostname,
+      correlation_id: claimed.task.correlation_id,
       attempt: claimed.step.attempt,
       retryable: failure ? failure.retryable : false,
       ...(failure ? { error_type: failure.errorType } : {}),

@@ -52,6 +52,7 @@ export interface StepExecutionResult {
     completed_at: string;
     worker_id: string;
     worker_hostname: string;
+    correlation_id: string;
     attempt: number;
     retryable: boolean;
     error_type?: string;
