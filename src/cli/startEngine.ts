@@ -121,6 +121,17 @@ export async function startEngine(
         processDeadAfterMs: config.orchestration.process_dead_after_ms,
         reconcileAfterSeconds: config.orchestration.reconcile_after_seconds,
         templateCacheTtlMs: config.orchestration.template_cache_ttl_ms,
+        staleness: config.orchestration.staleness.enabled
+          ? {
+              intervalMs: config.orchestration.staleness.interval_ms,
+              dryRun: config.orchestration.staleness.dry_run,
+              batchSize: config.orchestration.staleness.batch_size,
+              waitingForDependenciesMinutes: config.orchestration.staleness.waiting_for_dependencies_minutes,
+              waitingForRetryMinutes: config.orchestration.staleness.waiting_for_retry_minutes,
+              stepsInProcessMinutes: config.orchestration.staleness.steps_in_process_minutes,
+              taskMaxLifetimeHours: config.orchestration.staleness.task_max_lifetime_hours,
+            }
+          : undefined,
       },
     });
     await orchestration.start();

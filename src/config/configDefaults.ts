@@ -47,6 +47,16 @@ export const CONFIG_SETTINGS: ConfigSettings<TaskerConfig> = {
     heartbeat_interval_ms: set(5000, "How often this process records that it is alive (tasker.processes)."),
     process_dead_after_ms: set(30000, "A process silent this long is dead: its step attempts are retried and its tasks taken over."),
     template_cache_ttl_ms: set(10000, "How long a template read from the database is reused for task creation."),
+    staleness: {
+      enabled: set(true, "Run the staleness detector, which moves stuck tasks to error with a DLQ entry."),
+      interval_ms: set(300000, "Interval between staleness detection runs."),
+      batch_size: set(100, "Maximum stale tasks handled in one run."),
+      dry_run: set(false, "Report stale tasks without moving them or creating DLQ entries."),
+      waiting_for_dependencies_minutes: set(60, "A task waiting for dependencies this long is stale (template lifecycle overrides)."),
+      waiting_for_retry_minutes: set(30, "A task waiting for a retry this long is stale (template lifecycle overrides)."),
+      steps_in_process_minutes: set(30, "A task with steps in process this long is stale (template lifecycle overrides)."),
+      task_max_lifetime_hours: set(24, "A task older than this in a waiting or in-process state is stale."),
+    },
   },
   worker: {
     handlers_dir: set("./handlers", "Folder holding one sub-folder of templates and handlers per namespace."),

@@ -100,6 +100,16 @@ export const configSchema = object({
     heartbeat_interval_ms: integerIn(10),
     process_dead_after_ms: integerIn(100),
     template_cache_ttl_ms: integerIn(0),
+    staleness: object({
+      enabled: flag,
+      interval_ms: integerIn(100),
+      batch_size: integerIn(1, 10000),
+      dry_run: flag,
+      waiting_for_dependencies_minutes: integerIn(1),
+      waiting_for_retry_minutes: integerIn(1),
+      steps_in_process_minutes: integerIn(1),
+      task_max_lifetime_hours: integerIn(1),
+    }),
   }),
   worker: object({
     handlers_dir: nonEmptyString,

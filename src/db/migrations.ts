@@ -13,6 +13,8 @@ import m0007 from "../../migrations/0007_task_evaluation.sql" with { type: "text
 import m0008 from "../../migrations/0008_task_creation.sql" with { type: "text" };
 import m0009 from "../../migrations/0009_step_execution.sql" with { type: "text" };
 import m0010 from "../../migrations/0010_recovery.sql" with { type: "text" };
+import m0011 from "../../migrations/0011_operator_actions.sql" with { type: "text" };
+import m0012 from "../../migrations/0012_dlq.sql" with { type: "text" };
 
 export interface Migration {
   /** The number in the file name, e.g. 1 for `0001_tasker_schema.sql`. */
@@ -33,6 +35,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 8, name: "0008_task_creation.sql", sql: m0008 },
   { version: 9, name: "0009_step_execution.sql", sql: m0009 },
   { version: 10, name: "0010_recovery.sql", sql: m0010 },
+  { version: 11, name: "0011_operator_actions.sql", sql: m0011 },
+  { version: 12, name: "0012_dlq.sql", sql: m0012 },
 ];
 
 export const LATEST_MIGRATION_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;

@@ -7,6 +7,7 @@ import type { Logger } from "../telemetry/logger.ts";
 export const STATUS_BY_CODE: Readonly<Record<string, ContentfulStatusCode>> = {
   VALIDATION_FAILED: 400,
   BAD_REQUEST: 400,
+  INVALID_STATE: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,

@@ -7,6 +7,7 @@ import { createQueueConsumer, type ConsumedMessage, type QueueConsumer, type Que
 import { notifyChannel, ORCHESTRATION_STEP_RESULTS, workerQueueName } from "../queue/queueNames.ts";
 import { decodeStepMessage } from "../worker/stepMessage.ts";
 import type { Logger } from "../telemetry/logger.ts";
+import { detectStaleTasks, type StalenessSettings } from "./dlq/stalenessDetector.ts";
 import { logTaskEvaluation } from "./logTaskEvaluation.ts";
 import { createPeriodicLoop, type PeriodicLoop } from "./periodicLoop.ts";
 import type { TaskEvaluation } from "./taskEvaluation.ts";
@@ -28,6 +29,8 @@ export interface OrchestrationSettings {
   processDeadAfterMs: number;
   reconcileAfterSeconds: number;
   templateCacheTtlMs: number;
+  /** undefined disables the staleness detector. */
+  staleness: (StalenessSettings & { intervalMs: number }) | undefined;
 }
 
 export interface OrchestrationDeps {
@@ -200,6 +203,17 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
       for (const c of consumers) await c.start();
       loops.push(createPeriodicLoop("readiness poller", settings.readyTaskPollIntervalMs, readinessIteration, logger));
       loops.push(createPeriodicLoop("step recovery", settings.reaperIntervalMs, recoveryIteration, logger));
+      const staleness = settings.staleness;
+      if (staleness) {
+        loops.push(
+          createPeriodicLoop(
+            "staleness detector",
+            staleness.intervalMs,
+            async () => void (await detectStaleTasks(sql, staleness, processId, logger)),
+            logger,
+          ),
+        );
+      }
       for (const loop of loops) loop.start();
     },
     wake() {

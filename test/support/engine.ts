@@ -81,6 +81,7 @@ export async function startTestEngine(options: TestEngineOptions): Promise<TestE
       processDeadAfterMs: 2000,
       reconcileAfterSeconds: 2,
       templateCacheTtlMs: 1000,
+      staleness: undefined,
     },
   });
   const worker = createWorker({
