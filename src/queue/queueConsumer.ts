@@ -67,10 +67,10 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
     wakeUp?.();
   };
 
-  const dispatch = (message: ConsumedMessage): boolean => {
-    if (stopped || running.has(message.msgId)) return false;
-    if (!limit.tryAcquire()) {
-      starved = true; // the poller picks it up when a slot frees
+  /** Runs the handler on a slot the caller already holds; false (slot released) when it must not run. */
+  const start = (message: ConsumedMessage): boolean => {
+    if (stopped || running.has(message.msgId)) {
+      limit.release();
       return false;
     }
     const work = options
@@ -86,35 +86,68 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
     return true;
   };
 
+  /** A message this consumer read but will not handle goes back to the queue now, not after its lease. */
+  const giveBack = async (msgId: MsgId): Promise<void> => {
+    if (running.has(msgId)) return; // already being handled here
+    await queues.setVisibilityTimeout(queue, msgId, 0).catch((error: unknown) => {
+      logger.warn("could not return a message to the queue", { queue_name: queue, msg_id: msgId, error: toError(error).message });
+    });
+  };
+
+  // Slots are taken before a message is read, never after: a message read under a
+  // lease is either handled here or given back at once.
   const onNotification = async (notification: QueueNotification): Promise<void> => {
     if (notification.queueName !== queue || stopped) return;
+    if (notification.eventType === "batch_ready") {
+      wake();
+      return;
+    }
+    if (running.has(notification.msgId)) return;
+    if (!limit.tryAcquire()) {
+      starved = true; // left in the queue; the poller reads it when a slot frees
+      return;
+    }
     if (notification.eventType === "message_with_payload") {
-      dispatch({ msgId: notification.msgId, message: notification.message, headers: null, source: "notify" });
-    } else if (notification.eventType === "message_ready") {
-      if (limit.available() <= 0) {
-        starved = true;
-        return;
-      }
-      const fetched = await queues.readSpecific(queue, notification.msgId, {
+      start({ msgId: notification.msgId, message: notification.message, headers: null, source: "notify" });
+      return;
+    }
+    let fetched;
+    try {
+      fetched = await queues.readSpecific(queue, notification.msgId, {
         visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
       });
-      if (fetched) dispatch({ msgId: fetched.msgId, message: fetched.message, headers: fetched.headers, source: "notify" });
-    } else {
-      wake();
+    } catch (error) {
+      limit.release();
+      throw error;
     }
+    if (!fetched) {
+      limit.release();
+      return;
+    }
+    const message = { msgId: fetched.msgId, message: fetched.message, headers: fetched.headers, source: "notify" } as const;
+    if (!start(message)) await giveBack(message.msgId);
   };
 
   const readOnce = async (): Promise<number> => {
-    const free = limit.available();
-    if (free <= 0) {
+    let reserved = 0;
+    while (reserved < options.batchSize && limit.tryAcquire()) reserved += 1;
+    if (reserved === 0) {
       starved = true;
       return 0;
     }
     starved = false;
-    const quantity = Math.min(options.batchSize, free);
-    const messages = await queues.read(queue, { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds, quantity });
-    for (const m of messages) dispatch({ msgId: m.msgId, message: m.message, headers: m.headers, source: "poll" });
-    return messages.length === quantity ? messages.length : 0;
+    let messages;
+    try {
+      messages = await queues.read(queue, { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds, quantity: reserved });
+    } catch (error) {
+      for (let i = 0; i < reserved; i += 1) limit.release();
+      throw error;
+    }
+    for (let i = messages.length; i < reserved; i += 1) limit.release();
+    for (const m of messages) {
+      if (!start({ msgId: m.msgId, message: m.message, headers: m.headers, source: "poll" })) await giveBack(m.msgId);
+    }
+    return messages.length === reserved ? messages.length : 0;
   };
 
   const sleep = (ms: number): Promise<void> =>
