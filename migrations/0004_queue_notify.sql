@@ -17,7 +17,6 @@ RETURNS integer
 LANGUAGE sql
 IMMUTABLE
 PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT 7000;
 $$;
@@ -28,7 +27,6 @@ RETURNS integer
 LANGUAGE sql
 IMMUTABLE
 PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT 7800;
 $$;
@@ -39,7 +37,6 @@ RETURNS text
 LANGUAGE sql
 IMMUTABLE
 PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT CASE
     WHEN queue_name ~ '^orchestration' THEN 'orchestration'

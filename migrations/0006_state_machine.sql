@@ -2,11 +2,15 @@
 -- are the only writers of task and step state. The TypeScript tables in
 -- src/orchestration/stateMachine.ts mirror task_transition_allowed and
 -- step_transition_allowed; a test compares them pair by pair.
+--
+-- Small SQL functions on the hot path (here and in 0004, 0007, 0010, 0012) do not
+-- pin search_path: a SET clause stops the planner from inlining them, which costs
+-- a function call per row. They reference only pg_catalog operators and
+-- schema-qualified names, so an unpinned search_path cannot redirect them.
 
 CREATE FUNCTION tasker.task_transition_allowed(from_state text, to_state text)
 RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT CASE
     -- terminal states are never left
@@ -42,7 +46,6 @@ $$;
 CREATE FUNCTION tasker.step_transition_allowed(from_state text, to_state text)
 RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT CASE
     WHEN from_state IN ('complete', 'cancelled', 'resolved_manually') THEN false
@@ -89,31 +92,41 @@ DECLARE
   v_sort integer;
   v_now timestamptz := clock_timestamp();
 BEGIN
-  SELECT state INTO v_from FROM tasker.tasks WHERE task_uuid = p_task_uuid FOR UPDATE;
-  IF v_from IS NULL OR NOT (v_from = ANY (p_from_states)) THEN
-    RETURN NULL;
-  END IF;
-  IF NOT tasker.task_transition_allowed(v_from, p_to_state) THEN
-    RAISE EXCEPTION 'task % cannot move from % to % (%)', p_task_uuid, v_from, p_to_state, p_event
-      USING ERRCODE = 'TK001';
-  END IF;
-  UPDATE tasker.tasks
+  -- Lock, check and move in one statement; look closer only when nothing moved.
+  UPDATE tasker.tasks t
      SET state = p_to_state,
          state_entered_at = v_now,
-         transition_count = transition_count + 1,
-         complete = complete OR p_to_state = 'complete',
+         transition_count = t.transition_count + 1,
+         complete = t.complete OR p_to_state = 'complete',
          completed_at = CASE WHEN p_to_state IN ('complete', 'error', 'cancelled', 'resolved_manually')
-                             THEN v_now ELSE completed_at END,
+                             THEN v_now ELSE t.completed_at END,
          owner_process_uuid = CASE WHEN p_to_state IN ('complete', 'error', 'cancelled', 'resolved_manually')
-                                   THEN NULL ELSE coalesce(p_processor_uuid, owner_process_uuid) END,
+                                   THEN NULL ELSE coalesce(p_processor_uuid, t.owner_process_uuid) END,
          updated_at = v_now
-   WHERE task_uuid = p_task_uuid
-  RETURNING transition_count INTO v_sort;
-  UPDATE tasker.task_transitions SET most_recent = false, updated_at = v_now
-   WHERE task_uuid = p_task_uuid AND most_recent;
+    FROM (SELECT state FROM tasker.tasks WHERE task_uuid = p_task_uuid FOR UPDATE) old
+   WHERE t.task_uuid = p_task_uuid
+     AND old.state = ANY (p_from_states)
+     AND tasker.task_transition_allowed(old.state, p_to_state)
+  RETURNING old.state, t.transition_count INTO v_from, v_sort;
+  IF v_from IS NULL THEN
+    SELECT state INTO v_from FROM tasker.tasks WHERE task_uuid = p_task_uuid;
+    IF v_from = ANY (p_from_states) THEN
+      RAISE EXCEPTION 'task % cannot move from % to % (%)', p_task_uuid, v_from, p_to_state, p_event
+        USING ERRCODE = 'TK001';
+    END IF;
+    RETURN NULL;
+  END IF;
+  -- The previous row stops being most recent before the new one is inserted (the
+  -- INSERT reads the CTE, so it runs after it).
+  WITH previous AS (
+    UPDATE tasker.task_transitions SET most_recent = false, updated_at = v_now
+     WHERE task_uuid = p_task_uuid AND most_recent
+    RETURNING 1
+  )
   INSERT INTO tasker.task_transitions
     (task_uuid, from_state, to_state, event, metadata, sort_key, most_recent, processor_uuid, created_at, updated_at)
-  VALUES (p_task_uuid, v_from, p_to_state, p_event, coalesce(p_metadata, '{}'), v_sort, true, p_processor_uuid, v_now, v_now);
+  SELECT p_task_uuid, v_from, p_to_state, p_event, coalesce(p_metadata, '{}'), v_sort, true, p_processor_uuid, v_now, v_now
+    FROM (SELECT count(*) FROM previous) AS settled;
   RETURN v_from;
 END
 $$;
@@ -137,33 +150,40 @@ DECLARE
   v_sort integer;
   v_now timestamptz := clock_timestamp();
 BEGIN
-  SELECT state INTO v_from FROM tasker.workflow_steps WHERE workflow_step_uuid = p_step_uuid FOR UPDATE;
-  IF v_from IS NULL OR NOT (v_from = ANY (p_from_states)) THEN
-    RETURN NULL;
-  END IF;
-  IF NOT tasker.step_transition_allowed(v_from, p_to_state) THEN
-    RAISE EXCEPTION 'step % cannot move from % to % (%)', p_step_uuid, v_from, p_to_state, p_event
-      USING ERRCODE = 'TK001';
-  END IF;
-  UPDATE tasker.workflow_steps
+  UPDATE tasker.workflow_steps s
      SET state = p_to_state,
          state_entered_at = v_now,
-         transition_count = transition_count + 1,
+         transition_count = s.transition_count + 1,
          in_process = p_to_state = 'in_progress',
          processed = p_to_state IN ('complete', 'cancelled', 'resolved_manually'),
          processed_at = CASE WHEN p_to_state IN ('complete', 'cancelled', 'resolved_manually')
-                             THEN v_now ELSE processed_at END,
-         claimed_by = CASE WHEN p_to_state = 'in_progress' THEN claimed_by END,
-         lease_expires_at = CASE WHEN p_to_state = 'in_progress' THEN lease_expires_at END,
-         next_retry_at = CASE WHEN p_to_state = 'waiting_for_retry' THEN next_retry_at END,
+                             THEN v_now ELSE s.processed_at END,
+         claimed_by = CASE WHEN p_to_state = 'in_progress' THEN s.claimed_by END,
+         lease_expires_at = CASE WHEN p_to_state = 'in_progress' THEN s.lease_expires_at END,
+         next_retry_at = CASE WHEN p_to_state = 'waiting_for_retry' THEN s.next_retry_at END,
          updated_at = v_now
-   WHERE workflow_step_uuid = p_step_uuid
-  RETURNING transition_count INTO v_sort;
-  UPDATE tasker.workflow_step_transitions SET most_recent = false, updated_at = v_now
-   WHERE workflow_step_uuid = p_step_uuid AND most_recent;
+    FROM (SELECT state FROM tasker.workflow_steps WHERE workflow_step_uuid = p_step_uuid FOR UPDATE) old
+   WHERE s.workflow_step_uuid = p_step_uuid
+     AND old.state = ANY (p_from_states)
+     AND tasker.step_transition_allowed(old.state, p_to_state)
+  RETURNING old.state, s.transition_count INTO v_from, v_sort;
+  IF v_from IS NULL THEN
+    SELECT state INTO v_from FROM tasker.workflow_steps WHERE workflow_step_uuid = p_step_uuid;
+    IF v_from = ANY (p_from_states) THEN
+      RAISE EXCEPTION 'step % cannot move from % to % (%)', p_step_uuid, v_from, p_to_state, p_event
+        USING ERRCODE = 'TK001';
+    END IF;
+    RETURN NULL;
+  END IF;
+  WITH previous AS (
+    UPDATE tasker.workflow_step_transitions SET most_recent = false, updated_at = v_now
+     WHERE workflow_step_uuid = p_step_uuid AND most_recent
+    RETURNING 1
+  )
   INSERT INTO tasker.workflow_step_transitions
     (workflow_step_uuid, from_state, to_state, event, metadata, sort_key, most_recent, created_at, updated_at)
-  VALUES (p_step_uuid, v_from, p_to_state, p_event, coalesce(p_metadata, '{}'), v_sort, true, v_now, v_now);
+  SELECT p_step_uuid, v_from, p_to_state, p_event, coalesce(p_metadata, '{}'), v_sort, true, v_now, v_now
+    FROM (SELECT count(*) FROM previous) AS settled;
   IF p_to_state IN ('complete', 'resolved_manually') THEN
     UPDATE tasker.workflow_steps child
        SET remaining_dependencies = child.remaining_dependencies - 1, updated_at = v_now

@@ -34,18 +34,18 @@ BEGIN
 END
 $$;
 
--- Whether a step may be handed to a worker now.
+-- Whether a step may be handed to a worker now (now() = the transaction's start:
+-- a volatile clock_timestamp() here would stop the planner from inlining it).
 CREATE FUNCTION tasker.step_is_ready(
   p_state text, p_remaining_dependencies integer, p_attempts integer, p_max_attempts integer,
   p_retryable boolean, p_next_retry_at timestamptz
 )
 RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT p_remaining_dependencies = 0
      AND (p_state = 'pending'
-          OR (p_state = 'waiting_for_retry' AND (p_next_retry_at IS NULL OR p_next_retry_at <= clock_timestamp())))
+          OR (p_state = 'waiting_for_retry' AND (p_next_retry_at IS NULL OR p_next_retry_at <= now())))
      AND (p_attempts = 0 OR (p_retryable AND p_attempts < p_max_attempts))
 $$;
 
@@ -59,7 +59,6 @@ RETURNS TABLE (
   recommended_action text, completion_percentage numeric, health_status text
 )
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
   WITH c AS (
     SELECT count(*)::int AS total,

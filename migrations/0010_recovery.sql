@@ -28,7 +28,6 @@ $$;
 CREATE FUNCTION tasker.process_is_dead(p_process_uuid uuid, p_dead_after_seconds integer)
 RETURNS boolean
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT NOT EXISTS (
     SELECT 1 FROM tasker.processes p
@@ -45,7 +44,6 @@ $$;
 CREATE FUNCTION tasker.next_ready_tasks(p_limit integer)
 RETURNS TABLE (task_uuid uuid, state text, priority integer, computed_priority numeric)
 LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
   WITH candidates AS (
     SELECT t.task_uuid FROM tasker.tasks t WHERE t.state = 'pending'

@@ -30,7 +30,6 @@ CREATE FUNCTION tasker.staleness_threshold_minutes(
 )
 RETURNS integer
 LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
 AS $$
   SELECT CASE p_state
     WHEN 'waiting_for_dependencies'
