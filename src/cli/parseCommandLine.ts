@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { isClientGroup, parseClientCommand, type ClientCommand } from "./client/clientCommand.ts";
 import { UsageError } from "./usageError.ts";
 
 export type Role = "orchestration" | "worker" | "combined";
@@ -20,7 +21,8 @@ export type Command =
   | { kind: "version" }
   | { kind: "migrate" }
   | { kind: "config-check"; role: Role | undefined }
-  | { kind: "role"; options: RoleOptions };
+  | { kind: "role"; options: RoleOptions }
+  | { kind: "client"; command: ClientCommand };
 
 const ROLE_FLAGS = {
   role: { type: "string" },
@@ -58,6 +60,7 @@ function parsePort(value: string): number {
 /** argv (without the executable) to a command. Throws UsageError (exit code 2). */
 export function parseCommandLine(argv: string[]): Command {
   const [first, second] = argv;
+  if (isClientGroup(first)) return parseClientCommand(first, argv.slice(1));
   if (first === "migrate") {
     const { positionals, values } = parse(argv.slice(1), { help: { type: "boolean", short: "h" } });
     if (values["help"]) return { kind: "help" };

@@ -2,6 +2,7 @@ import { loadConfig, type ResolvedConfig } from "../config/index.ts";
 import { ConfigError, TaskerError, toError } from "../lib/errors.ts";
 import { createLoggerFromConfig } from "../telemetry/createLoggerFromConfig.ts";
 import { VERSION } from "../version.ts";
+import { runClientCommand } from "./client/runClientCommand.ts";
 import { configCheckCommand } from "./configCheckCommand.ts";
 import { migrateCommand } from "./migrateCommand.ts";
 import { parseCommandLine, type Command } from "./parseCommandLine.ts";
@@ -40,6 +41,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.stdout(`tasker ${VERSION}\n`);
     return 0;
   }
+  // Client commands only talk HTTP: no config, no database.
+  if (command.kind === "client") return runClientCommand(command.command, io);
 
   const flags: FlagOverride[] = command.kind === "role" ? roleFlags(command.options) : [];
   let resolved: ResolvedConfig;

@@ -8,13 +8,14 @@ import {
   waitForDatabase,
   type Database,
 } from "../db/index.ts";
+import { createAuthenticator } from "../http/auth/createAuthenticator.ts";
 import { createHttpApp } from "../http/createHttpApp.ts";
+import { createRoleRoutes } from "../http/createRoleRoutes.ts";
 import { timedCheck, type HealthCheck } from "../http/healthCheck.ts";
-import { createHealthRoutes } from "../http/healthRoutes.ts";
-import { createTaskRoutes } from "../http/taskRoutes.ts";
 import { MigrationError, toError } from "../lib/errors.ts";
 import { newId } from "../lib/ids.ts";
 import { serveHttp } from "../runtime/index.ts";
+import { createTelemetry } from "../telemetry/createTelemetry.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { VERSION } from "../version.ts";
 import type { Role } from "./parseCommandLine.ts";
@@ -81,6 +82,11 @@ export function startRole(role: Role, resolved: ResolvedConfig, baseLogger: Logg
         ? config.worker.shutdown_timeout_ms
         : Math.max(config.orchestration.shutdown_timeout_ms, config.worker.shutdown_timeout_ms);
   const lifecycle = createProcessLifecycle({ logger, shutdownTimeoutMs });
+  // Registered first, so it runs last: spans of the drain are still exported.
+  const telemetry = createTelemetry(config.telemetry, {
+    attributes: { "tasker.role": role, "service.instance.id": processId },
+  });
+  lifecycle.onShutdown("telemetry", () => telemetry.shutdown());
 
   const onSignal = (signal: NodeJS.Signals): void => {
     void lifecycle.shutdown(signal);
@@ -110,8 +116,21 @@ export function startRole(role: Role, resolved: ResolvedConfig, baseLogger: Logg
     ];
     const app = createHttpApp({
       logger,
-      routes: [
-        createHealthRoutes({
+      web: config.web,
+      authenticator: createAuthenticator(config.web.auth),
+      openApi: {
+        title: `tasker (${role})`,
+        version: VERSION,
+        description: "Workflow orchestration: tasks, steps, templates, DLQ and analytics (tasker-core's REST contract).",
+        apiKeyHeader: config.web.auth.api_key_header,
+      },
+      routes: createRoleRoutes({
+        role,
+        sql,
+        processId,
+        createTask: () => engine?.orchestration?.createTask,
+        namespaces: () => engine?.namespaces,
+        health: {
           lifecycleState: () => lifecycle.state,
           checks,
           info: () => ({
@@ -121,16 +140,17 @@ export function startRole(role: Role, resolved: ResolvedConfig, baseLogger: Logg
             process_id: processId,
             ...(engine && role !== "orchestration" ? { namespaces: engine.namespaces } : {}),
           }),
-        }),
-        ...(role === "worker" ? [] : [createTaskRoutes({ sql, createTask: () => engine?.orchestration?.createTask })]),
-      ],
+          details: () => Promise.resolve({ database_pool_size: config.database.pool.max_connections }),
+        },
+      }),
     });
     const port = role === "worker" ? config.web.worker_port : config.web.port;
     const server = serveHttp({
       hostname: config.web.host,
       port,
       fetch: (request) => app.fetch(request),
-      maxRequestBodySize: config.web.body_limit_bytes,
+      // Above the app's own limit, so an oversized body gets the 413 error envelope from the app.
+      maxRequestBodySize: config.web.body_limit_bytes * 2 + 65_536,
     });
     lifecycle.onShutdown("http server", () => server.stop());
     logger.info("http server listening", { host: server.hostname, port: server.port });
@@ -139,7 +159,7 @@ export function startRole(role: Role, resolved: ResolvedConfig, baseLogger: Logg
       if (config.database.migrate_on_start) await ensureDatabase(config.database.url, logger);
       await waitForDatabase(sql, lifecycle.signal, logger);
       await prepareSchema(sql, config.database.migrate_on_start, logger);
-      engine = await startEngine(role, config, sql, processId, lifecycle, logger);
+      engine = await startEngine(role, config, sql, processId, lifecycle, logger, telemetry);
       lifecycle.markRunning();
       logger.info("ready", { port: server.port, version: VERSION, environment: resolved.environment });
       if (role !== "worker") printCreateTaskHint(baseUrlFor(server.port, config.web.host), engine);

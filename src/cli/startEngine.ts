@@ -5,8 +5,10 @@ import { createProcessHeartbeat } from "../db/processHeartbeat.ts";
 import { createOrchestration, type Orchestration } from "../orchestration/createOrchestration.ts";
 import { createNotifyListener, type NotifyListener } from "../queue/notifyListener.ts";
 import { createQueueClient } from "../queue/queueClient.ts";
+import { createQueueHealthProvider, registerQueueGauges, type QueueHealthProvider } from "../queue/queueHealth.ts";
 import { registerSdkModule } from "../runtime/index.ts";
 import type { Logger } from "../telemetry/logger.ts";
+import { disabledTelemetry, type Telemetry } from "../telemetry/telemetry.ts";
 import { createWorker, type Worker } from "../worker/createWorker.ts";
 import { loadNamespaces } from "../worker/loadNamespaces.ts";
 import { toWorkerNamespace } from "../worker/workerNamespace.ts";
@@ -37,6 +39,8 @@ export interface Engine {
   namespaces: string[];
   /** Templates this process serves, for the start-up hint. */
   examples: Array<{ namespace: string; name: string; version: string; context: Record<string, unknown> }>;
+  /** Queue depth and bloat for `/health/detailed` (also behind the tasker_queue_* gauges). */
+  queueHealth: QueueHealthProvider;
 }
 
 /**
@@ -53,10 +57,14 @@ export async function startEngine(
   processId: string,
   lifecycle: ProcessLifecycle,
   logger: Logger,
+  telemetry: Telemetry = disabledTelemetry(),
 ): Promise<Engine> {
   const runsWorker = role !== "orchestration";
   const runsOrchestration = role !== "worker";
   const queues = createQueueClient(sql);
+  const queueHealth = createQueueHealthProvider(sql, queues);
+  const unregisterQueueGauges = registerQueueGauges(queueHealth, telemetry, logger);
+  lifecycle.onShutdown("queue gauges", () => unregisterQueueGauges());
 
   let loaded: Awaited<ReturnType<typeof loadNamespaces>> = [];
   if (runsWorker) {
@@ -112,6 +120,7 @@ export async function startEngine(
       listener,
       logger: logger.child({ component: "orchestration" }),
       processId,
+      telemetry,
       settings: {
         ...queueSettings,
         maxConcurrentResults: config.orchestration.max_concurrent_results,
@@ -147,6 +156,7 @@ export async function startEngine(
       logger: logger.child({ component: "worker" }),
       workerId: processId,
       hostname: hostname(),
+      telemetry,
       namespaces: loaded.map(toWorkerNamespace),
       settings: {
         ...queueSettings,
@@ -168,5 +178,5 @@ export async function startEngine(
       context: exampleContext(template.inputSchema),
     })),
   );
-  return { orchestration, worker, namespaces, examples };
+  return { orchestration, worker, namespaces, examples, queueHealth };
 }

@@ -1,4 +1,5 @@
 import { VERSION } from "../version.ts";
+import { CLIENT_USAGE } from "./client/clientUsage.ts";
 
 export const USAGE = `tasker ${VERSION}: workflow orchestration on PostgreSQL
 
@@ -6,6 +7,7 @@ Usage:
   tasker --role <orchestration|worker|combined> [options]   start a process
   tasker migrate                                            apply database migrations
   tasker config check [--role <role>]                       print the resolved config, or name what is wrong
+  tasker <task|step|template|dlq|auth> <command> [options]  client commands (below)
   tasker --version
   tasker --help
 
@@ -24,5 +26,6 @@ Environment:
   TASKER_CONFIG_ROOT     directory holding tasker/base/*.toml (default ./config when present)
   TASKER_<SECTION>__<KEY>  any config key, e.g. TASKER_WEB__PORT=9000 (see docs/configuration.md)
 
-Exit codes: 0 ok, 1 failure, 2 bad usage.
+${CLIENT_USAGE}
+Exit codes: 0 ok, 1 failure, 2 bad usage, 3 the watched task did not complete.
 `;

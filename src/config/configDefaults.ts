@@ -1,5 +1,6 @@
 import { deepFreeze } from "./deepFreeze.ts";
 import type { TaskerConfig } from "./configSchema.ts";
+import { VERSION } from "../version.ts";
 
 /** One key's default and the one line of help generated into `--help`, docs and `config check`. */
 export interface ConfigSetting<T = unknown> {
@@ -75,10 +76,45 @@ export const CONFIG_SETTINGS: ConfigSettings<TaskerConfig> = {
     request_timeout_ms: set(30000, "Abort an HTTP request that takes longer than this."),
     body_limit_bytes: set(1048576, "Largest accepted HTTP request body."),
     cors_origins: set<readonly string[]>([], "Origins allowed by CORS; empty disables CORS headers."),
+    auth: {
+      enabled: set(false, "Require credentials (API key or JWT bearer token) on /v1 routes; health and API docs stay public."),
+      api_key_header: set("X-API-Key", "Request header that carries an API key."),
+      api_keys: set<TaskerConfig["web"]["auth"]["api_keys"]>([], "API keys as [[web.auth.api_keys]] tables {key, permissions, description}; masked in all output."),
+      jwt_public_key: set("", "PEM public key (SPKI) that verifies JWT bearer tokens; empty = none."),
+      jwt_public_key_path: set("", "File holding the PEM public key that verifies JWT bearer tokens; empty = none."),
+      jwks_url: set("", "JWKS endpoint whose keys verify JWT bearer tokens (fetched on demand, cached); empty = none."),
+      jwt_issuer: set("tasker-core", "Required `iss` claim of JWT bearer tokens; empty = not checked."),
+      jwt_audience: set("tasker-api", "Required `aud` claim of JWT bearer tokens; empty = not checked."),
+      jwt_algorithms: set<TaskerConfig["web"]["auth"]["jwt_algorithms"]>(["RS256", "ES256"], "JWS algorithms accepted for JWT bearer tokens."),
+      permissions_claim: set("permissions", "JWT claim holding the array of resource:action permissions."),
+    },
   },
   telemetry: {
     log_level: set("info", "Lowest log level written: trace, debug, info, warn, error or fatal."),
     log_format: set("auto", "Log format: json, pretty, or auto (pretty on a terminal, json otherwise)."),
+    enabled: set(false, "Record OpenTelemetry spans and export them by OTLP (off: a no-op tracer, nothing built on the hot path). OTEL_EXPORTER_OTLP_ENDPOINT turns it on."),
+    service_name: set("tasker", "service.name of spans and metrics (OTEL_SERVICE_NAME)."),
+    service_version: set(VERSION, "service.version of spans and metrics; the binary's version by default."),
+    otlp: {
+      endpoint: set("http://localhost:4318", "OTLP/HTTP base URL; /v1/traces and /v1/metrics are appended (OTEL_EXPORTER_OTLP_ENDPOINT)."),
+      protocol: set("http/protobuf", "OTLP encoding: http/protobuf or http/json (OTEL_EXPORTER_OTLP_PROTOCOL)."),
+      timeout_seconds: set(10, "Give up one OTLP export after this long (OTEL_EXPORTER_OTLP_TIMEOUT, in ms there)."),
+      batch_size_limit: set(512, "Most spans sent in one OTLP export (OTEL_BSP_MAX_EXPORT_BATCH_SIZE)."),
+    },
+    sampling: {
+      strategy: set("parent_based_always_on", "parent_based_always_on (follow the caller, else sample) or trace_id_ratio (OTEL_TRACES_SAMPLER)."),
+      ratio: set(1, "Fraction of new traces sampled with trace_id_ratio, 0 to 1 (OTEL_TRACES_SAMPLER_ARG)."),
+    },
+    spans: {
+      max_attributes: set(128, "Most attributes kept per span (OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT)."),
+      max_events: set(128, "Most events kept per span (OTEL_SPAN_EVENT_COUNT_LIMIT)."),
+      max_links: set(128, "Most links kept per span (OTEL_SPAN_LINK_COUNT_LIMIT)."),
+    },
+    metrics: {
+      enabled: set(true, "Record the tasker_* metrics served as Prometheus text on /metrics."),
+      otlp_export: set(false, "Also push metrics by OTLP to otlp.endpoint (needs telemetry.enabled)."),
+      export_interval_seconds: set(60, "Interval of the OTLP metric push (OTEL_METRIC_EXPORT_INTERVAL, in ms there)."),
+    },
   },
 };
 

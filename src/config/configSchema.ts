@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { MAX_NAMESPACE_LENGTH, NAME_PATTERN } from "../lib/names.ts";
+import { isKnownGrant, PERMISSIONS } from "../lib/permissions.ts";
 
 /**
  * The one schema for the whole configuration. It validates the fully merged result
@@ -69,9 +70,89 @@ const listenerSchema = v.pipe(
   ),
 );
 
+export const JWT_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
+
+function isHttpUrlOrEmpty(value: string): boolean {
+  if (value === "") return true;
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:";
+  } catch {
+    return false;
+  }
+}
+
+const apiKeySchema = v.strictObject(
+  {
+    key: v.pipe(v.string("must be a string"), v.minLength(16, "must be at least 16 characters")),
+    permissions: v.array(
+      v.pipe(
+        v.string("must be a string"),
+        v.check(isKnownGrant, `must be one of ${PERMISSIONS.join(", ")} or a resource:* wildcard`),
+      ),
+      "must be an array of permissions",
+    ),
+    description: v.optional(v.string("must be a string"), ""),
+  },
+  "must be a table with key, permissions and optional description",
+);
+
+const authSchema = v.pipe(
+  object({
+    enabled: flag,
+    api_key_header: nonEmptyString,
+    api_keys: v.array(apiKeySchema, "must be an array of tables ([[web.auth.api_keys]])"),
+    jwt_public_key: v.string("must be a string"),
+    jwt_public_key_path: v.string("must be a string"),
+    jwks_url: v.pipe(v.string("must be a string"), v.check(isHttpUrlOrEmpty, "must be an http(s) URL or empty")),
+    jwt_issuer: v.string("must be a string"),
+    jwt_audience: v.string("must be a string"),
+    jwt_algorithms: v.pipe(
+      v.array(oneOf(JWT_ALGORITHMS), "must be an array of JWS algorithms"),
+      v.minLength(1, "must name at least one algorithm"),
+    ),
+    permissions_claim: nonEmptyString,
+  }),
+  v.forward(
+    v.partialCheck(
+      [["jwt_public_key"], ["jwt_public_key_path"], ["jwks_url"]],
+      (a) => [a.jwt_public_key, a.jwt_public_key_path, a.jwks_url].filter((s) => s !== "").length <= 1,
+      "set only one of web.auth.jwt_public_key, web.auth.jwt_public_key_path and web.auth.jwks_url",
+    ),
+    ["jwks_url"],
+  ),
+  v.forward(
+    v.partialCheck(
+      [["enabled"], ["api_keys"], ["jwt_public_key"], ["jwt_public_key_path"], ["jwks_url"]],
+      (a) => !a.enabled || a.api_keys.length > 0 || a.jwt_public_key !== "" || a.jwt_public_key_path !== "" || a.jwks_url !== "",
+      "auth is enabled but no api_keys, jwt_public_key, jwt_public_key_path or jwks_url is set",
+    ),
+    ["enabled"],
+  ),
+);
+
 export const QUEUE_MODES = ["hybrid", "event", "polling"] as const;
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
 export const LOG_FORMATS = ["auto", "json", "pretty"] as const;
+export const OTLP_PROTOCOLS = ["http/protobuf", "http/json"] as const;
+export const SAMPLING_STRATEGIES = ["parent_based_always_on", "trace_id_ratio"] as const;
+
+const ratio = v.pipe(
+  v.number("must be a number between 0 and 1"),
+  v.minValue(0, "must be a number between 0 and 1"),
+  v.maxValue(1, "must be a number between 0 and 1"),
+);
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+  } catch {
+    return false;
+  }
+}
+
+const httpUrl = v.pipe(nonEmptyString, v.check(isHttpUrl, "must be an http:// or https:// URL with a host"));
 
 export const configSchema = object({
   database: object({
@@ -128,10 +209,34 @@ export const configSchema = object({
     request_timeout_ms: integerIn(1),
     body_limit_bytes: integerIn(1024),
     cors_origins: stringList,
+    auth: authSchema,
   }),
   telemetry: object({
     log_level: oneOf(LOG_LEVELS),
     log_format: oneOf(LOG_FORMATS),
+    enabled: flag,
+    service_name: nonEmptyString,
+    service_version: nonEmptyString,
+    otlp: object({
+      endpoint: httpUrl,
+      protocol: oneOf(OTLP_PROTOCOLS),
+      timeout_seconds: integerIn(1, 600),
+      batch_size_limit: integerIn(1, 100000),
+    }),
+    sampling: object({
+      strategy: oneOf(SAMPLING_STRATEGIES),
+      ratio,
+    }),
+    spans: object({
+      max_attributes: integerIn(1, 10000),
+      max_events: integerIn(0, 10000),
+      max_links: integerIn(0, 10000),
+    }),
+    metrics: object({
+      enabled: flag,
+      otlp_export: flag,
+      export_interval_seconds: integerIn(1),
+    }),
   }),
 });
 

@@ -7,6 +7,7 @@ import { CONFIG_KEYS } from "./configKeys.ts";
 import type { TaskerConfig } from "./configSchema.ts";
 import { deepFreeze } from "./deepFreeze.ts";
 import { readEnvOverrides } from "./envOverrides.ts";
+import { readOtelEnvOverrides } from "./otelEnvOverrides.ts";
 import { maskConfigValue } from "./maskSecrets.ts";
 import { readConfigDirectory } from "./readConfigDirectory.ts";
 import { resolveConfigRoot } from "./resolveConfigRoot.ts";
@@ -58,7 +59,8 @@ function apply(target: Record<string, unknown>, sources: Record<string, string>,
 
 /**
  * The one loader: code defaults, then `<root>/tasker/base/*.toml`, then
- * `<root>/tasker/environments/<TASKER_ENV>/*.toml`, then environment variables, then flags.
+ * `<root>/tasker/environments/<TASKER_ENV>/*.toml`, then the standard OTEL_* variables, then
+ * `TASKER_…` variables, then flags.
  * Returns a deep-frozen, fully resolved config; throws one ConfigError listing every issue.
  */
 export async function loadConfig(inputs: ConfigInputs): Promise<ResolvedConfig> {
@@ -79,7 +81,7 @@ export async function loadConfig(inputs: ConfigInputs): Promise<ResolvedConfig> 
       layers.push(layer);
     }
   }
-  layers.push(readEnvOverrides(inputs.env), readFlags(inputs.flags ?? []));
+  layers.push(readOtelEnvOverrides(inputs.env), readEnvOverrides(inputs.env), readFlags(inputs.flags ?? []));
 
   const merged = structuredClone(CONFIG_DEFAULTS) as unknown as Record<string, unknown>;
   const sources: Record<string, string> = Object.fromEntries(CONFIG_KEYS.map((k) => [k.key, "default"]));

@@ -2,7 +2,7 @@ import * as v from "valibot";
 import type { ConfigIssue } from "../lib/errors.ts";
 import { configKeyKind } from "./configKeys.ts";
 import { configSchema, type TaskerConfig } from "./configSchema.ts";
-import { maskConfigValue } from "./maskSecrets.ts";
+import { maskConfigNode } from "./maskSecrets.ts";
 
 function valueAt(root: unknown, path: readonly string[]): unknown {
   let node = root;
@@ -20,9 +20,11 @@ function toConfigIssue(issue: v.BaseIssue<unknown>, merged: unknown, sources: Re
   const key = depth === 0 ? path.join(".") : path.slice(0, depth).join(".");
   const rest = path.slice(depth);
   const value = valueAt(merged, path);
+  // Array items are masked under `key[]` paths, so a bad API key entry does not print its key.
+  const itemKey = key + rest.map((part) => (/^\d+$/.test(part) ? "[]" : `.${part}`)).join("");
   return {
     key,
-    value: maskConfigValue(key, value),
+    value: maskConfigNode(itemKey, value),
     source: sources[key] ?? "default",
     message: rest.length === 0 ? issue.message : `item ${rest.join(".")}: ${issue.message}`,
   };

@@ -15,14 +15,15 @@ export type Database = Sql;
 
 /**
  * The process's connection pool. bigint columns stay strings (postgres.js default);
- * notices go to the logger at debug level instead of stdout.
+ * notices go to the logger at debug level instead of stdout. Sessions run in UTC, so
+ * timestamps rendered by SQL (jsonb) are RFC 3339 in UTC whatever the server's zone.
  */
 export function createPool(options: PoolOptions): Database {
   return postgres(options.url, {
     max: options.maxConnections,
     idle_timeout: options.idleTimeoutSeconds,
     connect_timeout: options.connectTimeoutSeconds,
-    connection: { application_name: options.applicationName },
+    connection: { application_name: options.applicationName, TimeZone: "UTC" },
     onnotice: (notice) => options.logger.debug("postgres notice", { notice: notice["message"] }),
   });
 }

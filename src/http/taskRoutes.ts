@@ -1,45 +1,142 @@
-import { Hono } from "hono";
 import type { Sql } from "postgres";
-import { TaskerError, ValidationError } from "../lib/errors.ts";
-import { isUuid } from "../lib/ids.ts";
+import { TaskerError } from "../lib/errors.ts";
+import { cancelTask } from "../orchestration/taskActions.ts";
 import type { CreateTask } from "../orchestration/taskInitializer.ts";
+import { listTasks } from "../orchestration/taskListQuery.ts";
 import { findTask } from "../orchestration/taskQueries.ts";
+import { TaskRequestSchema } from "../orchestration/taskRequest.ts";
+import { findTaskSummary } from "../orchestration/taskSummaryQuery.ts";
+import { defineRoute, type ApiRoute } from "./apiRoute.ts";
+import { TaskParamsSchema } from "./schemas/commonSchemas.ts";
+import { TaskListQuerySchema, TaskListResponseSchema, TaskResponseSchema, TaskSummaryResponseSchema } from "./schemas/taskSchemas.ts";
 
 export interface TaskRoutesDeps {
   sql: Sql;
-  /** Undefined until the orchestration has started. */
+  /** Undefined until the orchestration has started (503 until then). */
   createTask: () => CreateTask | undefined;
+  /** This process's id, recorded as the processor of operator actions. */
+  processId: string;
 }
 
-async function readJson(request: Request): Promise<unknown> {
-  const type = request.headers.get("content-type") ?? "";
-  if (!type.toLowerCase().startsWith("application/json")) {
-    throw new ValidationError("the body must be JSON (content-type: application/json)", { field: "content-type" });
-  }
-  try {
-    return await request.json();
-  } catch {
-    throw new ValidationError("the body is not valid JSON", { field: "body" });
-  }
-}
+const notFound = (taskUuid: string): TaskerError => new TaskerError("NOT_FOUND", `no task ${taskUuid}`);
 
-/** POST /v1/tasks and GET /v1/tasks/:task_uuid (the full API arrives with the HTTP issue). */
-export function createTaskRoutes(deps: TaskRoutesDeps): Hono {
-  const app = new Hono();
-  app.post("/v1/tasks", async (c) => {
-    const createTask = deps.createTask();
-    if (!createTask) throw new TaskerError("SERVICE_UNAVAILABLE", "the orchestration is not running yet");
-    const body = await readJson(c.req.raw);
-    const created = await createTask(body);
-    const task = await findTask(deps.sql, created.taskUuid);
-    return c.json(task ?? { task_uuid: created.taskUuid, correlation_id: created.correlationId }, 201);
-  });
-  app.get("/v1/tasks/:task_uuid", async (c) => {
-    const taskUuid = c.req.param("task_uuid");
-    if (!isUuid(taskUuid)) throw new ValidationError("task_uuid: must be a UUID", { field: "task_uuid" });
-    const task = await findTask(deps.sql, taskUuid);
-    if (!task) throw new TaskerError("NOT_FOUND", `no task ${taskUuid}`);
-    return c.json(task);
-  });
-  return app;
+/** /v1/tasks: create, list, get, cancel, summary. */
+export function createTaskRoutes(deps: TaskRoutesDeps): ApiRoute[] {
+  const { sql } = deps;
+  return [
+    defineRoute(
+      {
+        method: "post",
+        path: "/v1/tasks",
+        operationId: "createTask",
+        summary: "Create a task from a registered template",
+        tag: "tasks",
+        permission: "tasks:create",
+        body: TaskRequestSchema,
+        responses: {
+          201: { description: "The created task, after its first steps were enqueued", schema: TaskResponseSchema },
+          404: { description: "No worker registered this template" },
+          409: { description: "A task with this identity already exists" },
+          503: { description: "The orchestration is not running yet" },
+        },
+      },
+      async ({ body, c }) => {
+        const createTask = deps.createTask();
+        if (!createTask) throw new TaskerError("SERVICE_UNAVAILABLE", "the orchestration is not running yet");
+        const created = await createTask(body);
+        const task = await findTask(sql, created.taskUuid);
+        return c.json(task ?? { task_uuid: created.taskUuid, correlation_id: created.correlationId }, 201);
+      },
+    ),
+    defineRoute(
+      {
+        method: "get",
+        path: "/v1/tasks",
+        operationId: "listTasks",
+        summary: "List tasks, newest first, with pagination and filters",
+        tag: "tasks",
+        permission: "tasks:list",
+        query: TaskListQuerySchema,
+        responses: { 200: { description: "One page of tasks", schema: TaskListResponseSchema } },
+      },
+      async ({ query, c }) => {
+        const page = await listTasks(sql, {
+          page: query.page,
+          perPage: query.per_page,
+          namespace: query.namespace,
+          state: query.state ?? query.status,
+          initiator: query.initiator,
+          sourceSystem: query.source_system,
+        });
+        const totalPages = Math.ceil(page.totalCount / query.per_page);
+        return c.json({
+          tasks: page.tasks,
+          pagination: {
+            page: query.page,
+            per_page: query.per_page,
+            total_count: page.totalCount,
+            total_pages: totalPages,
+            has_next: query.page < totalPages,
+            has_previous: query.page > 1,
+          },
+        });
+      },
+    ),
+    defineRoute(
+      {
+        method: "get",
+        path: "/v1/tasks/{task_uuid}",
+        operationId: "getTask",
+        summary: "A task with its execution status and steps",
+        tag: "tasks",
+        permission: "tasks:read",
+        params: TaskParamsSchema,
+        responses: { 200: { description: "The task", schema: TaskResponseSchema }, 404: { description: "No such task" } },
+      },
+      async ({ params, c }) => {
+        const task = await findTask(sql, params.task_uuid);
+        if (!task) throw notFound(params.task_uuid);
+        return c.json(task);
+      },
+    ),
+    defineRoute(
+      {
+        method: "delete",
+        path: "/v1/tasks/{task_uuid}",
+        operationId: "cancelTask",
+        summary: "Cancel a task: it and its unfinished steps become cancelled; their queued messages are archived",
+        tag: "tasks",
+        permission: "tasks:cancel",
+        params: TaskParamsSchema,
+        responses: {
+          200: { description: "The cancelled task", schema: TaskResponseSchema },
+          400: { description: "The task already finished (INVALID_STATE)" },
+          404: { description: "No such task" },
+        },
+      },
+      async ({ params, c }) => {
+        await cancelTask(sql, params.task_uuid, deps.processId);
+        const task = await findTask(sql, params.task_uuid);
+        if (!task) throw notFound(params.task_uuid);
+        return c.json(task);
+      },
+    ),
+    defineRoute(
+      {
+        method: "get",
+        path: "/v1/tasks/{task_uuid}/summary",
+        operationId: "getTaskSummary",
+        summary: "A task's summary: counts, template, step errors, DLQ status and links",
+        tag: "tasks",
+        permission: "tasks:read",
+        params: TaskParamsSchema,
+        responses: { 200: { description: "The summary", schema: TaskSummaryResponseSchema }, 404: { description: "No such task" } },
+      },
+      async ({ params, c }) => {
+        const summary = await findTaskSummary(sql, params.task_uuid);
+        if (!summary) throw notFound(params.task_uuid);
+        return c.json(summary);
+      },
+    ),
+  ];
 }

@@ -6,11 +6,15 @@ import type { QueueClient } from "../queue/queueClient.ts";
 import { createQueueConsumer, type ConsumedMessage, type QueueConsumer, type QueueMode } from "../queue/queueConsumer.ts";
 import { notifyChannel, ORCHESTRATION_STEP_RESULTS, workerQueueName } from "../queue/queueNames.ts";
 import { decodeStepMessage } from "../worker/stepMessage.ts";
+import { createLifecycleEmitter } from "../telemetry/lifecycleEmitter.ts";
 import type { Logger } from "../telemetry/logger.ts";
+import { contextFromHeaders, inSpan, traceHeaders } from "../telemetry/spans.ts";
+import { disabledTelemetry, type Telemetry } from "../telemetry/telemetry.ts";
 import { detectStaleTasks, type StalenessSettings } from "./dlq/stalenessDetector.ts";
-import { logTaskEvaluation } from "./logTaskEvaluation.ts";
+import { registerOrchestrationGauges } from "./orchestrationGauges.ts";
 import { createPeriodicLoop, type PeriodicLoop } from "./periodicLoop.ts";
 import type { TaskEvaluation } from "./taskEvaluation.ts";
+import { createTaskEvaluationReporter } from "./taskEvaluationReporter.ts";
 import { createTaskInitializer, TaskConflictError, type CreateTask } from "./taskInitializer.ts";
 import { createTaskRepository } from "./taskRepository.ts";
 import { createTemplateRepository } from "./templateRepository.ts";
@@ -40,6 +44,8 @@ export interface OrchestrationDeps {
   logger: Logger;
   processId: string;
   settings: OrchestrationSettings;
+  /** Metrics, spans and lifecycle events; nothing is recorded without it. */
+  telemetry?: Telemetry;
 }
 
 export interface Orchestration {
@@ -56,7 +62,12 @@ export interface Orchestration {
  */
 export function createOrchestration(deps: OrchestrationDeps): Orchestration {
   const { sql, queues, logger, settings, processId } = deps;
-  const tasks = createTaskRepository(sql);
+  const telemetry = deps.telemetry ?? disabledTelemetry();
+  const { metrics } = telemetry;
+  const tasks = createTaskRepository(sql, telemetry);
+  const emitter = createLifecycleEmitter(telemetry, logger);
+  const reporter = createTaskEvaluationReporter(telemetry, logger, emitter);
+  const unregisterGauges = registerOrchestrationGauges(sql, telemetry, logger);
   const templates = createTemplateRepository(sql, settings.templateCacheTtlMs);
   const knownQueues = new Set<string>();
   const retryTimers = new Map<string, ReturnType<typeof setTimeout>>();
@@ -70,6 +81,8 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
     templates,
     processId,
     logger,
+    telemetry,
+    reporter,
     ensureNamespaceQueue: async (namespace) => {
       const queue = workerQueueName(namespace);
       if (knownQueues.has(queue)) return;
@@ -77,6 +90,32 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
       knownQueues.add(queue);
     },
   });
+
+  /**
+   * The parent of a span about one task: the context a message carried, else the one
+   * stored with the task (notifications carry no headers). Looked up only with tracing on.
+   */
+  const taskParent = async (taskUuid: string, headers?: Record<string, unknown> | null) => {
+    if (!telemetry.tracer) return undefined;
+    const carried = contextFromHeaders(headers);
+    if (carried) return carried;
+    return contextFromHeaders(await tasks.taskTraceContext(taskUuid).catch(() => null));
+  };
+
+  /** Evaluates a task in a `task.evaluate` span of its own trace, then reports what committed. */
+  const evaluate = async (taskUuid: string, operation: string, message: string): Promise<TaskEvaluation> =>
+    inSpan(
+      telemetry,
+      "task.evaluate",
+      { parent: await taskParent(taskUuid), attributes: () => ({ task_uuid: taskUuid, operation }) },
+      async (span) => {
+        const started = performance.now();
+        const next = await tasks.evaluateTask(taskUuid, processId, traceHeaders(telemetry));
+        if (next.correlation_id) span?.setAttributes({ correlation_id: next.correlation_id, namespace: next.namespace ?? "" });
+        reporter.evaluation(next, message, { operation }, performance.now() - started);
+        return next;
+      },
+    );
 
   /** A task parked waiting for a retry is evaluated again when its retry is due. */
   const scheduleRetry = (evaluation: TaskEvaluation): void => {
@@ -86,12 +125,8 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
     if (existing) clearTimeout(existing);
     const timer = setTimeout(() => {
       retryTimers.delete(evaluation.task_uuid);
-      tasks
-        .evaluateTask(evaluation.task_uuid, processId, null)
-        .then((next) => {
-          logTaskEvaluation(logger, next, "task re-evaluated for retry", { operation: "retry_timer" });
-          scheduleRetry(next);
-        })
+      evaluate(evaluation.task_uuid, "retry_timer", "task re-evaluated for retry")
+        .then((next) => scheduleRetry(next))
         .catch((error: unknown) => logger.warn("retry evaluation failed", { task_uuid: evaluation.task_uuid, error: toError(error).message }));
     }, dueInMs);
     timer.unref?.();
@@ -109,24 +144,45 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
       await queues.archive(ORCHESTRATION_STEP_RESULTS, consumed.msgId);
       return;
     }
-    const processed = await tasks.processStepResult(body.step_uuid, processId, consumed.msgId, null);
-    const fields = {
-      operation: "process_result",
-      step_uuid: body.step_uuid,
-      step_from: processed.step_from,
-      step_to: processed.step_to,
-      ...(processed.delay_ms != null ? { retry_in_ms: processed.delay_ms } : {}),
-    };
-    if (processed.evaluation) {
-      logTaskEvaluation(logger, processed.evaluation, "step result processed", fields);
-      scheduleRetry(processed.evaluation);
-    }
+    await inSpan(
+      telemetry,
+      "orchestration.process_result",
+      {
+        parent: await taskParent(body.task_uuid, consumed.headers),
+        attributes: () => ({
+          correlation_id: body.correlation_id,
+          task_uuid: body.task_uuid,
+          step_uuid: body.step_uuid,
+          ...(body.step_name ? { "step.name": body.step_name } : {}),
+          ...(body.attempt !== undefined ? { attempt: body.attempt } : {}),
+          "messaging.source": consumed.source,
+        }),
+      },
+      async (span) => {
+        const started = performance.now();
+        const processed = await tasks.processStepResult(body.step_uuid, processId, consumed.msgId, traceHeaders(telemetry));
+        metrics.messagesArchived.add(1, { queue: ORCHESTRATION_STEP_RESULTS });
+        span?.setAttributes({ outcome: processed.step_to ?? "duplicate", namespace: processed.evaluation?.namespace ?? "" });
+        reporter.stepResult(
+          processed,
+          { correlation_id: body.correlation_id, ...(body.step_name ? { step_name: body.step_name } : {}) },
+          { operation: "process_result" },
+          performance.now() - started,
+        );
+        if (processed.evaluation) scheduleRetry(processed.evaluation);
+      },
+    );
   };
 
   const handleTaskRequest = async (consumed: ConsumedMessage): Promise<void> => {
     const body = consumed.message as { task_request?: unknown; request_id?: unknown } | null;
     try {
-      const created = await createTask(body?.task_request ?? body);
+      const created = await inSpan(
+        telemetry,
+        "orchestration.task_request",
+        { parent: contextFromHeaders(consumed.headers), attributes: () => ({ "messaging.source": consumed.source }) },
+        () => createTask(body?.task_request ?? body, null),
+      );
       scheduleRetry(created.evaluation);
     } catch (error) {
       const err = toError(error);
@@ -145,8 +201,7 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
   const readinessIteration = async (): Promise<void> => {
     const candidates = await tasks.nextReadyTasks(settings.readyTaskBatchSize);
     for (const candidate of candidates) {
-      const evaluation = await tasks.evaluateTask(candidate.task_uuid, processId, null);
-      logTaskEvaluation(logger, evaluation, "task re-driven by the readiness poller", { operation: "readiness_poll" });
+      const evaluation = await evaluate(candidate.task_uuid, "readiness_poll", "task re-driven by the readiness poller");
       scheduleRetry(evaluation);
     }
   };
@@ -164,6 +219,19 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
         step_to: r.processed.step_to,
         correlation_id: r.processed.evaluation?.correlation_id,
       });
+      emitter.step(
+        {
+          correlation_id: r.processed.evaluation?.correlation_id,
+          task_uuid: r.task_uuid,
+          namespace: r.processed.evaluation?.namespace,
+          step_uuid: r.step_uuid,
+          attempt: r.attempt,
+        },
+        "in_progress",
+        "enqueued_as_error_for_orchestration",
+        { operation: "reap_step", reason: r.reason },
+      );
+      reporter.stepResult(r.processed, {}, { operation: "reap_step" });
       if (r.processed.evaluation) scheduleRetry(r.processed.evaluation);
     }
     const reconciled = await tasks.reconcileStepResults(processId, settings.reconcileAfterSeconds, deadAfterSeconds, 100);
@@ -176,6 +244,7 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
         step_to: r.processed.step_to,
         correlation_id: r.processed.evaluation?.correlation_id,
       });
+      reporter.stepResult(r.processed, {}, { operation: "reconcile_result" });
       if (r.processed.evaluation) scheduleRetry(r.processed.evaluation);
     }
   };
@@ -193,6 +262,7 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
       limit: createConcurrencyLimit(settings.maxConcurrentResults),
       handle,
       logger,
+      telemetry,
     });
 
   return {
@@ -209,7 +279,19 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
           createPeriodicLoop(
             "staleness detector",
             staleness.intervalMs,
-            async () => void (await detectStaleTasks(sql, staleness, processId, logger)),
+            async () => {
+              const stale = await detectStaleTasks(sql, staleness, processId, logger);
+              for (const task of stale) {
+                if (!task.moved_to_error) continue;
+                metrics.tasksExcludedStaleness.add(1, { namespace: task.namespace });
+                emitter.task(
+                  { correlation_id: task.correlation_id, task_uuid: task.task_uuid, namespace: task.namespace },
+                  task.state,
+                  "error",
+                  { operation: "staleness_detection", dlq_entry_uuid: task.dlq_entry_uuid },
+                );
+              }
+            },
             logger,
           ),
         );
@@ -222,6 +304,7 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
     },
     async stop() {
       stopped = true;
+      unregisterGauges();
       for (const timer of retryTimers.values()) clearTimeout(timer);
       retryTimers.clear();
       await Promise.all([...consumers.map((c) => c.stop()), ...loops.map((l) => l.stop())]);

@@ -4,9 +4,11 @@ import { TaskerError, ValidationError } from "../lib/errors.ts";
 import { newId } from "../lib/ids.ts";
 import { validateTaskContext } from "../templates/validateTaskContext.ts";
 import type { Logger } from "../telemetry/logger.ts";
+import { inSpan, traceHeaders } from "../telemetry/spans.ts";
+import type { Telemetry } from "../telemetry/telemetry.ts";
 import { identityHash } from "./identityHash.ts";
-import { logTaskEvaluation } from "./logTaskEvaluation.ts";
 import type { TaskEvaluation } from "./taskEvaluation.ts";
+import type { TaskEvaluationReporter } from "./taskEvaluationReporter.ts";
 import type { TaskRepository } from "./taskRepository.ts";
 import { describeRequestIssue, TaskRequestSchema } from "./taskRequest.ts";
 import type { TemplateRepository } from "./templateRepository.ts";
@@ -28,6 +30,8 @@ export interface TaskInitializerDeps {
   templates: TemplateRepository;
   processId: string;
   logger: Logger;
+  telemetry: Telemetry;
+  reporter: TaskEvaluationReporter;
   /** Makes sure the namespace's worker queue exists before the first enqueue. */
   ensureNamespaceQueue: (namespace: string) => Promise<void>;
 }
@@ -36,23 +40,67 @@ export interface TaskInitializerDeps {
  * Validates a TaskRequest (shape, template, input_schema, identity), then creates
  * the task with its steps and enqueues the root steps in one transaction.
  * Throws ValidationError (400), TemplateNotFoundError (404) or TaskConflictError (409).
+ *
+ * With tracing on, the work runs in a `task.initialize` span (a child of the active span, e.g.
+ * the HTTP request's); its W3C context is stored as `tasks.trace_context` and travels in the
+ * headers of the first step messages, so every later span of the task joins this trace.
+ * `traceContext` (a caller's traceparent) is stored as-is when tracing is off.
  */
 export function createTaskInitializer(deps: TaskInitializerDeps) {
+  const { metrics } = deps.telemetry;
   return async function createTask(input: unknown, traceContext: Record<string, string> | null = null): Promise<CreatedTask> {
+    const started = performance.now();
     const parsed = v.safeParse(TaskRequestSchema, input);
     if (!parsed.success) {
+      metrics.tasksRequests.add(1, { outcome: "invalid" });
       const { field, message } = describeRequestIssue(parsed.issues);
       throw new ValidationError(message, { field });
     }
     const request = parsed.output;
+    const taskUuid = newId();
+    const correlationId = request.correlation_id ?? newId();
+    return inSpan(
+      deps.telemetry,
+      "task.initialize",
+      {
+        attributes: () => ({
+          correlation_id: correlationId,
+          task_uuid: taskUuid,
+          namespace: request.namespace,
+          "task.name": request.name,
+          "task.version": request.version,
+        }),
+      },
+      async (span) => {
+        try {
+          const created = await initialize(request, taskUuid, correlationId, traceHeaders(deps.telemetry) ?? traceContext, started);
+          metrics.tasksRequests.add(1, { namespace: request.namespace, outcome: "created" });
+          metrics.taskInitializationDuration.record(performance.now() - started, { namespace: request.namespace });
+          span?.setAttribute("outcome", "created");
+          return created;
+        } catch (error) {
+          const outcome = error instanceof TaskConflictError ? "conflict" : error instanceof TaskerError ? "invalid" : "error";
+          metrics.tasksRequests.add(1, { namespace: request.namespace, outcome });
+          span?.setAttribute("outcome", outcome);
+          throw error;
+        }
+      },
+    );
+  };
+
+  async function initialize(
+    request: v.InferOutput<typeof TaskRequestSchema>,
+    taskUuid: string,
+    correlationId: string,
+    traceContext: Record<string, string> | null,
+    started: number,
+  ): Promise<CreatedTask> {
     const { namedTaskUuid, template } = await deps.templates.find(request.namespace, request.name, request.version);
     const [problem] = validateTaskContext(template, request.context);
     if (problem) {
       const field = problem.field === "context" ? "context" : `context.${problem.field}`;
       throw new ValidationError(`${field}: ${problem.message}`, { field });
     }
-    const taskUuid = newId();
-    const correlationId = request.correlation_id ?? newId();
     await deps.ensureNamespaceQueue(request.namespace);
     let evaluation: CreatedTask["evaluation"];
     try {
@@ -79,9 +127,9 @@ export function createTaskInitializer(deps: TaskInitializerDeps) {
       if (sqlStateOf(error) === SqlState.uniqueViolation) throw new TaskConflictError({ cause: error });
       throw error;
     }
-    logTaskEvaluation(deps.logger, evaluation, "task created", { operation: "initialize_task", total_steps: evaluation.total_steps });
+    deps.reporter.evaluation(evaluation, "task created", { operation: "initialize_task", total_steps: evaluation.total_steps }, performance.now() - started);
     return { taskUuid, correlationId, evaluation };
-  };
+  }
 }
 
 export type CreateTask = ReturnType<typeof createTaskInitializer>;

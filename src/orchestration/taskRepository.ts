@@ -1,4 +1,6 @@
 import type { Sql } from "postgres";
+import { instrumentSql } from "../telemetry/instrumentSql.ts";
+import { disabledTelemetry, type Telemetry } from "../telemetry/telemetry.ts";
 import type { ReapedStep, ReconciledStep, StepResultProcessing, TaskEvaluation } from "./taskEvaluation.ts";
 
 export interface NewTaskRow {
@@ -31,19 +33,27 @@ type Headers = Record<string, string> | null;
  * function (see migrations 0007-0010), so every state change is atomic with the
  * enqueue or acknowledgement that belongs to it.
  */
-export function createTaskRepository(sql: Sql) {
+export function createTaskRepository(sql: Sql, telemetry: Telemetry = disabledTelemetry()) {
   const json = (value: unknown) => sql.json(value as never);
+  const tx = (operation: string) => ({ operation, transaction: true });
   return {
     async createTask(row: NewTaskRow, processorUuid: string, headers: Headers): Promise<TaskEvaluation & { total_steps: number }> {
-      const [result] = await sql<{ result: TaskEvaluation & { total_steps: number } }[]>`
-        SELECT tasker.create_task(${json(row)}::jsonb, ${processorUuid}::uuid, ${headers ? json(headers) : null}::jsonb) AS result`;
+      const [result] = await instrumentSql(telemetry, tx("tasker.create_task"), () => sql<{ result: TaskEvaluation & { total_steps: number } }[]>`
+        SELECT tasker.create_task(${json(row)}::jsonb, ${processorUuid}::uuid, ${headers ? json(headers) : null}::jsonb) AS result`);
       return result!.result;
     },
 
     async evaluateTask(taskUuid: string, processorUuid: string, headers: Headers): Promise<TaskEvaluation> {
-      const [result] = await sql<{ result: TaskEvaluation }[]>`
-        SELECT tasker.evaluate_task(${taskUuid}::uuid, ${processorUuid}::uuid, ${headers ? json(headers) : null}::jsonb) AS result`;
+      const [result] = await instrumentSql(telemetry, tx("tasker.evaluate_task"), () => sql<{ result: TaskEvaluation }[]>`
+        SELECT tasker.evaluate_task(${taskUuid}::uuid, ${processorUuid}::uuid, ${headers ? json(headers) : null}::jsonb) AS result`);
       return result!.result;
+    },
+
+    /** The W3C context stored with the task at creation (the parent of its later spans). */
+    async taskTraceContext(taskUuid: string): Promise<Record<string, string> | null> {
+      const [row] = await instrumentSql(telemetry, { operation: "select_task_trace_context" }, () => sql<{ trace_context: Record<string, string> | null }[]>`
+        SELECT trace_context FROM tasker.tasks WHERE task_uuid = ${taskUuid}::uuid`);
+      return row?.trace_context ?? null;
     },
 
     async processStepResult(
@@ -52,19 +62,20 @@ export function createTaskRepository(sql: Sql) {
       msgId: string | null,
       headers: Headers,
     ): Promise<StepResultProcessing> {
-      const [result] = await sql<{ result: StepResultProcessing }[]>`
+      const [result] = await instrumentSql(telemetry, tx("tasker.process_step_result"), () => sql<{ result: StepResultProcessing }[]>`
         SELECT tasker.process_step_result(${stepUuid}::uuid, ${processorUuid}::uuid, ${msgId}::bigint,
-                                          ${headers ? json(headers) : null}::jsonb) AS result`;
+                                          ${headers ? json(headers) : null}::jsonb) AS result`);
       return result!.result;
     },
 
     async nextReadyTasks(limit: number): Promise<ReadyTaskCandidate[]> {
-      return sql<ReadyTaskCandidate[]>`SELECT * FROM tasker.next_ready_tasks(${limit}::int)`;
+      return instrumentSql(telemetry, { operation: "tasker.next_ready_tasks" }, () => sql<ReadyTaskCandidate[]>`
+        SELECT * FROM tasker.next_ready_tasks(${limit}::int)`);
     },
 
     async reapStepClaims(processorUuid: string, deadAfterSeconds: number, limit: number): Promise<ReapedStep[]> {
-      const [row] = await sql<{ result: ReapedStep[] }[]>`
-        SELECT tasker.reap_step_claims(${processorUuid}::uuid, ${deadAfterSeconds}::int, ${limit}::int) AS result`;
+      const [row] = await instrumentSql(telemetry, tx("tasker.reap_step_claims"), () => sql<{ result: ReapedStep[] }[]>`
+        SELECT tasker.reap_step_claims(${processorUuid}::uuid, ${deadAfterSeconds}::int, ${limit}::int) AS result`);
       return row!.result;
     },
 
@@ -74,9 +85,9 @@ export function createTaskRepository(sql: Sql) {
       deadAfterSeconds: number,
       limit: number,
     ): Promise<ReconciledStep[]> {
-      const [row] = await sql<{ result: ReconciledStep[] }[]>`
+      const [row] = await instrumentSql(telemetry, tx("tasker.reconcile_step_results"), () => sql<{ result: ReconciledStep[] }[]>`
         SELECT tasker.reconcile_step_results(${processorUuid}::uuid, ${olderThanSeconds}::int,
-                                             ${deadAfterSeconds}::int, ${limit}::int) AS result`;
+                                             ${deadAfterSeconds}::int, ${limit}::int) AS result`);
       return row!.result;
     },
   };

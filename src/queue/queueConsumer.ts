@@ -10,6 +10,7 @@
 import { toError } from "../lib/errors.ts";
 import { backoffMs } from "../lib/time.ts";
 import type { Logger } from "../telemetry/logger.ts";
+import { disabledTelemetry, type Telemetry } from "../telemetry/telemetry.ts";
 import type { ConcurrencyLimit } from "./concurrencyLimit.ts";
 import type { NotifyListener, Unsubscribe } from "./notifyListener.ts";
 import type { QueueClient } from "./queueClient.ts";
@@ -37,6 +38,8 @@ export interface QueueConsumerOptions {
   limit: ConcurrencyLimit;
   handle: (message: ConsumedMessage) => Promise<void>;
   logger: Logger;
+  /** Messaging metrics (received, read time and failures, latency); none without it. */
+  telemetry?: Telemetry;
 }
 
 export interface QueueConsumer {
@@ -51,6 +54,13 @@ export interface QueueConsumer {
 
 export function createQueueConsumer(options: QueueConsumerOptions): QueueConsumer {
   const { queues, queue, logger } = options;
+  const { metrics } = options.telemetry ?? disabledTelemetry();
+  const fromNotify = { queue, source: "notify" } as const;
+  const fromPoll = { queue, source: "poll" } as const;
+  /** Time from a message becoming visible to this consumer receiving it. */
+  const latency = (visibleSince: Date, source: "notify" | "poll"): void => {
+    metrics.messageLatency.record(Math.max(0, Date.now() - visibleSince.getTime()), source === "poll" ? fromPoll : fromNotify);
+  };
   const running = new Map<MsgId, Promise<void>>();
   let stopped = false;
   let unsubscribe: Unsubscribe | undefined;
@@ -73,6 +83,7 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
       limit.release();
       return false;
     }
+    metrics.messagesReceived.add(1, message.source === "poll" ? fromPoll : fromNotify);
     const work = options
       .handle(message)
       .catch((error: unknown) => {
@@ -108,18 +119,24 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
       return;
     }
     if (notification.eventType === "message_with_payload") {
+      latency(notification.readyAt, "notify");
       start({ msgId: notification.msgId, message: notification.message, headers: null, source: "notify" });
       return;
     }
     let fetched;
+    const readStarted = performance.now();
     try {
       fetched = await queues.readSpecific(queue, notification.msgId, {
         visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
       });
     } catch (error) {
       limit.release();
+      metrics.messageReceiveFailures.add(1, { queue });
       throw error;
+    } finally {
+      metrics.messageReceiveDuration.record(performance.now() - readStarted, fromNotify);
     }
+    if (fetched) latency(notification.readyAt, "notify");
     if (!fetched) {
       limit.release();
       return;
@@ -137,12 +154,18 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
     }
     starved = false;
     let messages;
+    const readStarted = performance.now();
     try {
       messages = await queues.read(queue, { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds, quantity: reserved });
     } catch (error) {
       for (let i = 0; i < reserved; i += 1) limit.release();
+      metrics.messageReceiveFailures.add(1, { queue });
       throw error;
+    } finally {
+      metrics.messageReceiveDuration.record(performance.now() - readStarted, fromPoll);
     }
+    // A first delivery waited since it was enqueued; a redelivery's wait is its lease, not latency.
+    for (const m of messages) if (m.readCount === 1) latency(m.enqueuedAt, "poll");
     for (let i = messages.length; i < reserved; i += 1) limit.release();
     for (const m of messages) {
       if (!start({ msgId: m.msgId, message: m.message, headers: m.headers, source: "poll" })) await giveBack(m.msgId);

@@ -24,6 +24,13 @@ export interface StepInfo {
   readonly inputs: Readonly<Record<string, unknown>>;
 }
 
+/** A span a handler can annotate; a no-op when tracing is off. Structurally an OpenTelemetry Span. */
+export interface StepSpan {
+  setAttribute(key: string, value: string | number | boolean): this;
+  addEvent(name: string, attributes?: Record<string, string | number | boolean>): this;
+  isRecording(): boolean;
+}
+
 /** What a handler receives for one execution of one step. */
 export interface StepContext {
   readonly task: StepTaskInfo;
@@ -39,8 +46,12 @@ export interface StepContext {
   readonly dependencyResults: Readonly<Record<string, unknown>>;
   /** Aborted when the step times out or the worker shuts down; pass it to fetch, queries, timers. */
   readonly signal: AbortSignal;
-  /** A logger bound to the correlation id, task and step. */
+  /** A logger bound to the correlation id, task and step (and trace_id/span_id when tracing). */
   readonly log: Logger;
+  /** The span of this execution (`worker.handler`); a no-op when tracing is off. */
+  readonly span: StepSpan;
+  /** Runs `fn` in a child span of this execution, for the handler's own work. */
+  trace<T>(name: string, fn: (span: StepSpan) => T | Promise<T>): Promise<T>;
 }
 
 /** A step handler: `export default async function (ctx: StepContext) { return result }`. The result must be JSON. */

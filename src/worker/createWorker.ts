@@ -5,10 +5,13 @@ import { createConcurrencyLimit } from "../queue/concurrencyLimit.ts";
 import type { NotifyListener } from "../queue/notifyListener.ts";
 import type { QueueClient } from "../queue/queueClient.ts";
 import { createQueueConsumer, type ConsumedMessage, type QueueConsumer, type QueueMode } from "../queue/queueConsumer.ts";
-import { notifyChannel, workerQueueName } from "../queue/queueNames.ts";
+import { notifyChannel, ORCHESTRATION_STEP_RESULTS, workerQueueName } from "../queue/queueNames.ts";
 import type { StepHandler } from "../sdk/stepContext.ts";
 import type { TaskTemplate } from "../templates/taskTemplate.ts";
+import { createLifecycleEmitter, type TransitionSubject } from "../telemetry/lifecycleEmitter.ts";
 import type { Logger } from "../telemetry/logger.ts";
+import { activeTraceFields, contextFromHeaders, inSpan, linkFromHeaders, traceHeaders } from "../telemetry/spans.ts";
+import { disabledTelemetry, type Telemetry } from "../telemetry/telemetry.ts";
 import { executeStep } from "./stepExecutor.ts";
 import { decodeStepMessage } from "./stepMessage.ts";
 import { createStepRepository, type ClaimedStep, type StepExecutionResult } from "./stepRepository.ts";
@@ -42,7 +45,11 @@ export interface WorkerDeps {
   hostname: string;
   namespaces: readonly WorkerNamespace[];
   settings: WorkerSettings;
+  /** Metrics, spans and lifecycle events; nothing is recorded without it. */
+  telemetry?: Telemetry;
 }
+
+const round = (ms: number): number => Math.round(ms * 1000) / 1000;
 
 export interface Worker {
   start(): Promise<void>;
@@ -56,7 +63,10 @@ export interface Worker {
 /** The worker role: claims steps of its namespaces, runs their handlers, submits results. */
 export function createWorker(deps: WorkerDeps): Worker {
   const { sql, queues, logger, settings } = deps;
-  const steps = createStepRepository(sql);
+  const telemetry = deps.telemetry ?? disabledTelemetry();
+  const { metrics, tracer } = telemetry;
+  const steps = createStepRepository(sql, telemetry);
+  const emitter = createLifecycleEmitter(telemetry, logger);
   const limit = createConcurrencyLimit(settings.maxConcurrentSteps);
   const abortRunning = new AbortController();
   const consumers: QueueConsumer[] = [];
@@ -66,7 +76,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   const submitWithRetry = async (claimed: ClaimedStep, result: StepExecutionResult, ms: number, log: Logger) => {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await steps.submit(claimed.step.step_uuid, deps.workerId, claimed.step.attempt, result, ms, null);
+        return await steps.submit(claimed.step.step_uuid, deps.workerId, claimed.step.attempt, result, ms, traceHeaders(telemetry));
       } catch (error) {
         if (attempt >= 5) throw error;
         log.warn("result submission failed; retrying", { attempt, error: toError(error).message });
@@ -87,6 +97,9 @@ export function createWorker(deps: WorkerDeps): Worker {
       await queues.archive(queue, consumed.msgId);
       return;
     }
+    const claimMethod = consumed.source === "notify" ? "event" : "poll";
+    const claimStartedAt = new Date();
+    const claimStarted = performance.now();
     const claimed = await steps.claim(
       body.step_uuid,
       deps.workerId,
@@ -95,6 +108,9 @@ export function createWorker(deps: WorkerDeps): Worker {
       Math.ceil(settings.defaultStepTimeoutMs / 1000),
       settings.leaseGraceSeconds,
     );
+    const claimMs = performance.now() - claimStarted;
+    metrics.stepClaimDuration.record(claimMs, { namespace: ns.namespace, claim_method: claimMethod });
+    metrics.messagesArchived.add(1, { queue });
     const base = {
       correlation_id: body.correlation_id,
       task_uuid: body.task_uuid,
@@ -105,27 +121,106 @@ export function createWorker(deps: WorkerDeps): Worker {
       logger.debug("step not claimable; message acknowledged", { ...base, state: claimed.state, source: consumed.source });
       return;
     }
-    const log = logger.child({ ...base, step_name: claimed.step.name, attempt: claimed.step.attempt });
+    metrics.stepsClaimed.add(1, { namespace: ns.namespace, claim_method: claimMethod });
+    const subject: TransitionSubject = { ...base, step_name: claimed.step.name, attempt: claimed.step.attempt };
+    // Tracing only: the parent is the message's context, else the task's (notifications carry
+    // no headers); a fan-in step links the handler spans of its parents.
+    const parent = tracer ? (contextFromHeaders(consumed.headers) ?? contextFromHeaders(claimed.task.trace_context)) : undefined;
+    const parentLinks = tracer
+      ? (await steps.parentTraceContexts(body.step_uuid).catch(() => []))
+          .map((p) => linkFromHeaders({ traceparent: p.traceparent }, { "step.name": p.step_name }))
+          .filter((link) => link !== undefined)
+      : [];
+    const attributes = () => ({
+      ...subject,
+      "step.name": claimed.step.name,
+      "task.name": claimed.task.name,
+      "messaging.source": consumed.source,
+    });
+    await inSpan(
+      telemetry,
+      "worker.process_step",
+      { parent, startTime: claimStartedAt, attributes, links: () => parentLinks },
+      async (span) => {
+        tracer?.startSpan("worker.claim", { startTime: claimStartedAt, attributes: { ...subject, claim_method: claimMethod } }).end(
+          new Date(claimStartedAt.getTime() + claimMs),
+        );
+        emitter.step(subject, "enqueued", "in_progress", { operation: "claim", source: consumed.source, duration_ms: round(claimMs) });
+        const outcome = await runClaimed(ns, claimed, subject);
+        span?.setAttribute("outcome", outcome);
+      },
+    );
+  };
+
+  /** Runs a claimed step's handler in its span, then submits the result; returns the outcome. */
+  const runClaimed = async (ns: WorkerNamespace, claimed: ClaimedStep, subject: TransitionSubject): Promise<string> => {
+    const log = logger.child(subject);
     const handler = ns.handlerFor(claimed.task.name, claimed.task.version, claimed.step.name);
     const templateTimeoutMs = claimed.step.timeout_seconds === null ? undefined : claimed.step.timeout_seconds * 1000;
     const timeoutMs = Math.min(templateTimeoutMs ?? settings.defaultStepTimeoutMs, settings.maxStepTimeoutMs);
-    log.debug("step claimed", { operation: "claim", source: consumed.source });
+    const labelsOf = { namespace: ns.namespace };
     running += 1;
+    metrics.stepsActiveExecutions.add(1, labelsOf);
+    metrics.stepsExecutions.add(1, labelsOf);
     let execution;
     try {
-      execution = await executeStep({
-        claimed,
-        handler,
-        timeoutMs,
-        shutdownSignal: abortRunning.signal,
-        workerId: deps.workerId,
-        hostname: deps.hostname,
-        logger: log,
-      });
+      execution = await inSpan(
+        telemetry,
+        "worker.handler",
+        { attributes: () => ({ ...subject, "step.name": claimed.step.name, "handler.timeout_ms": timeoutMs }) },
+        async (span) => {
+          const trace = tracer ? activeTraceFields() : {};
+          const handlerLog = tracer ? log.child(trace) : log;
+          handlerLog.info("step.executing", { event: "step.executing", operation: "execute", timeout_ms: timeoutMs });
+          const result = await executeStep({
+            claimed,
+            handler,
+            timeoutMs,
+            shutdownSignal: abortRunning.signal,
+            workerId: deps.workerId,
+            hostname: deps.hostname,
+            logger: handlerLog,
+            ...(span
+              ? {
+                  tracing: {
+                    span,
+                    trace: (name, fn) => inSpan(telemetry, name, {}, async (child) => fn(child ?? span)),
+                    traceparent: traceHeaders(telemetry)?.["traceparent"],
+                  },
+                }
+              : {}),
+          });
+          span?.setAttribute("outcome", result.outcome);
+          if (result.result.error) span?.setAttribute("error.type", result.result.error.error_type);
+          return result;
+        },
+      );
     } finally {
       running -= 1;
+      metrics.stepsActiveExecutions.add(-1, labelsOf);
     }
-    const outcome = await submitWithRetry(claimed, execution.result, execution.executionTimeMs, log);
+    const outcomeLabels = { namespace: ns.namespace, result: execution.outcome };
+    metrics.stepExecutionDuration.record(execution.executionTimeMs, outcomeLabels);
+    metrics.stepAttempts.add(1, {
+      namespace: ns.namespace,
+      step_name: claimed.step.name,
+      outcome: execution.outcome,
+      attempt_number: claimed.step.attempt,
+    });
+    if (execution.result.success) metrics.stepsSuccesses.add(1, labelsOf);
+    else metrics.stepsFailures.add(1, { ...labelsOf, error_type: execution.result.error?.error_type ?? "unknown" });
+
+    const submitStarted = performance.now();
+    const outcome = await inSpan(
+      telemetry,
+      "worker.submit_result",
+      { attributes: () => ({ ...subject, outcome: execution.outcome }) },
+      () => submitWithRetry(claimed, execution.result, execution.executionTimeMs, log),
+    );
+    const submitMs = performance.now() - submitStarted;
+    const resultType = execution.result.success ? "success" : "failure";
+    metrics.stepResultSubmissionDuration.record(submitMs, labelsOf);
+    metrics.stepsResultsSubmitted.add(1, { ...labelsOf, result_type: resultType, accepted: outcome.accepted });
     if (execution.result.success) counters.completed += 1;
     else counters.failed += 1;
     const fields = {
@@ -135,9 +230,18 @@ export function createWorker(deps: WorkerDeps): Worker {
       accepted: outcome.accepted,
       ...(execution.result.error ? { error_type: execution.result.error.error_type, error: execution.result.error.message } : {}),
     };
-    if (!outcome.accepted) log.warn("result refused: the attempt was taken over (lease expired)", fields);
-    else if (execution.result.success) log.info("step executed", fields);
+    if (!outcome.accepted) {
+      log.warn("result refused: the attempt was taken over (lease expired)", fields);
+      return execution.outcome;
+    }
+    if (execution.result.success) log.info("step executed", fields);
     else log.warn("step failed", fields);
+    metrics.messagesSent.add(1, { queue: ORCHESTRATION_STEP_RESULTS });
+    emitter.step(subject, "in_progress", outcome.state ?? (execution.result.success ? "enqueued_for_orchestration" : "enqueued_as_error_for_orchestration"), {
+      ...fields,
+      submit_duration_ms: round(submitMs),
+    });
+    return execution.outcome;
   };
 
   return {
@@ -158,6 +262,7 @@ export function createWorker(deps: WorkerDeps): Worker {
           limit,
           handle: (message) => handleMessage(ns, queue, message),
           logger,
+          telemetry,
         });
         await consumer.start();
         consumers.push(consumer);

@@ -1,4 +1,4 @@
-import type { StepContext, StepHandler } from "../sdk/stepContext.ts";
+import type { StepContext, StepHandler, StepSpan } from "../sdk/stepContext.ts";
 import { TaskerError } from "../lib/errors.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { findNonJson } from "./jsonResult.ts";
@@ -22,12 +22,26 @@ export interface ExecuteStepOptions {
   workerId: string;
   hostname: string;
   logger: Logger;
+  /** The execution's span and child-span helper for ctx.span / ctx.trace (no-ops by default). */
+  tracing?: { span: StepSpan; trace: StepContext["trace"]; traceparent?: string | undefined };
 }
+
+const noopSpan: StepSpan = {
+  setAttribute() {
+    return this;
+  },
+  addEvent() {
+    return this;
+  },
+  isRecording: () => false,
+};
+
+const noopTracing = { span: noopSpan, trace: async <T>(_name: string, fn: (span: StepSpan) => T | Promise<T>) => fn(noopSpan) };
 
 class TimeoutFailure extends Error {}
 class ShutdownFailure extends Error {}
 
-function buildContext(claimed: ClaimedStep, signal: AbortSignal, log: Logger): StepContext {
+function buildContext(claimed: ClaimedStep, signal: AbortSignal, log: Logger, tracing: Pick<StepContext, "span" | "trace">): StepContext {
   const { task, step, dependency_results: dependencyResults } = claimed;
   const context = task.context;
   return {
@@ -60,6 +74,8 @@ function buildContext(claimed: ClaimedStep, signal: AbortSignal, log: Logger): S
     },
     signal,
     log,
+    span: tracing.span,
+    trace: tracing.trace,
   };
 }
 
@@ -95,7 +111,7 @@ export async function executeStep(options: ExecuteStepOptions): Promise<StepExec
       };
     } else {
       const handler = options.handler;
-      const context = buildContext(claimed, controller.signal, options.logger);
+      const context = buildContext(claimed, controller.signal, options.logger, options.tracing ?? noopTracing);
       const timedOut = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           const error = new TimeoutFailure(`the handler did not finish within ${options.timeoutMs} ms`);
@@ -158,6 +174,7 @@ export async function executeStep(options: ExecuteStepOptions): Promise<StepExec
       attempt: claimed.step.attempt,
       retryable: failure ? failure.retryable : false,
       ...(failure ? { error_type: failure.errorType } : {}),
+      ...(options.tracing?.traceparent ? { traceparent: options.tracing.traceparent } : {}),
       ...(failure?.metadata && Object.keys(failure.metadata).length > 0 ? { custom: failure.metadata } : {}),
     },
     error: failure

@@ -1,4 +1,6 @@
 import type { Sql } from "postgres";
+import { instrumentSql } from "../telemetry/instrumentSql.ts";
+import { disabledTelemetry, type Telemetry } from "../telemetry/telemetry.ts";
 
 /** Everything a handler needs, returned by `tasker.claim_step` in the claiming transaction. */
 export interface ClaimedStep {
@@ -58,6 +60,8 @@ export interface StepExecutionResult {
     error_type?: string;
     error_code?: string;
     custom?: Record<string, unknown>;
+    /** The W3C traceparent of the handler's span (tracing on): later fan-in steps link to it. */
+    traceparent?: string;
   };
   error: {
     message: string;
@@ -68,7 +72,7 @@ export interface StepExecutionResult {
   } | null;
 }
 
-export function createStepRepository(sql: Sql) {
+export function createStepRepository(sql: Sql, telemetry: Telemetry = disabledTelemetry()) {
   const json = (value: unknown) => sql.json(value as never);
   return {
     async claim(
@@ -79,9 +83,9 @@ export function createStepRepository(sql: Sql) {
       defaultTimeoutSeconds: number,
       leaseGraceSeconds: number,
     ): Promise<ClaimedStep | NotClaimed> {
-      const [row] = await sql<{ result: ClaimedStep | NotClaimed }[]>`
+      const [row] = await instrumentSql(telemetry, { operation: "tasker.claim_step", transaction: true }, () => sql<{ result: ClaimedStep | NotClaimed }[]>`
         SELECT tasker.claim_step(${stepUuid}::uuid, ${workerUuid}::uuid, ${queue}::text, ${msgId}::bigint,
-                                 ${defaultTimeoutSeconds}::int, ${leaseGraceSeconds}::int) AS result`;
+                                 ${defaultTimeoutSeconds}::int, ${leaseGraceSeconds}::int) AS result`);
       return row!.result;
     },
 
@@ -93,11 +97,21 @@ export function createStepRepository(sql: Sql) {
       executionTimeMs: number,
       headers: Record<string, string> | null,
     ): Promise<SubmitOutcome> {
-      const [row] = await sql<{ result: SubmitOutcome }[]>`
+      const [row] = await instrumentSql(telemetry, { operation: "tasker.submit_step_result", transaction: true }, () => sql<{ result: SubmitOutcome }[]>`
         SELECT tasker.submit_step_result(${stepUuid}::uuid, ${workerUuid}::uuid, ${attempt}::int,
                                          ${json(result)}::jsonb, ${Math.round(executionTimeMs)}::bigint,
-                                         ${headers ? json(headers) : null}::jsonb) AS result`;
+                                         ${headers ? json(headers) : null}::jsonb) AS result`);
       return row!.result;
+    },
+
+    /** The traceparent each direct parent step's handler ran under (fan-in span links); tracing only. */
+    async parentTraceContexts(stepUuid: string): Promise<Array<{ step_name: string; traceparent: string }>> {
+      return instrumentSql(telemetry, { operation: "select_parent_trace_contexts" }, () => sql<{ step_name: string; traceparent: string }[]>`
+        SELECT ns.name AS step_name, ws.results #>> '{metadata,traceparent}' AS traceparent
+          FROM tasker.workflow_step_edges e
+          JOIN tasker.workflow_steps ws ON ws.workflow_step_uuid = e.from_step_uuid
+          JOIN tasker.named_steps ns ON ns.named_step_uuid = ws.named_step_uuid
+         WHERE e.to_step_uuid = ${stepUuid}::uuid AND ws.results #>> '{metadata,traceparent}' IS NOT NULL`);
     },
   };
 }

@@ -14,6 +14,7 @@ import { createQueueClient } from "../../src/queue/queueClient.ts";
 import type { QueueMode } from "../../src/queue/queueConsumer.ts";
 import { registerSdkModule } from "../../src/runtime/index.ts";
 import { createLogger, type Logger } from "../../src/telemetry/logger.ts";
+import type { Telemetry } from "../../src/telemetry/telemetry.ts";
 import { createWorker, type Worker } from "../../src/worker/createWorker.ts";
 import { loadNamespaces } from "../../src/worker/loadNamespaces.ts";
 import { toWorkerNamespace } from "../../src/worker/workerNamespace.ts";
@@ -33,6 +34,8 @@ export interface TestEngineOptions {
   namespaces?: string[];
   mode?: QueueMode;
   maxConcurrentSteps?: number;
+  /** Metrics, spans and lifecycle events (none by default). */
+  telemetry?: Telemetry;
 }
 
 export async function startTestEngine(options: TestEngineOptions): Promise<TestEngine> {
@@ -72,6 +75,7 @@ export async function startTestEngine(options: TestEngineOptions): Promise<TestE
     listener,
     logger,
     processId,
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     settings: {
       ...queueSettings,
       maxConcurrentResults: 10,
@@ -91,6 +95,7 @@ export async function startTestEngine(options: TestEngineOptions): Promise<TestE
     logger,
     workerId: processId,
     hostname: hostname(),
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     namespaces: loaded.map(toWorkerNamespace),
     settings: {
       ...queueSettings,

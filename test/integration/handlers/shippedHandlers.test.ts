@@ -34,6 +34,15 @@ function contextFor(
   attempt = 1,
   signal: AbortSignal = new AbortController().signal,
 ): StepContext {
+  const noopSpan: StepContext["span"] = {
+    setAttribute() {
+      return this;
+    },
+    addEvent() {
+      return this;
+    },
+    isRecording: () => false,
+  };
   const step = template.steps.find((s) => s.name === stepName);
   if (!step) throw new Error(`no step ${stepName}`);
   return {
@@ -47,6 +56,8 @@ function contextFor(
     },
     signal,
     log: silentLogger,
+    span: noopSpan,
+    trace: async (_name, fn) => fn(noopSpan),
   };
 }
 

@@ -1,0 +1,50 @@
+import type { TaskListResponse, TaskResponse, TaskStep } from "./apiTypes.ts";
+import { formatFields, formatTable } from "./formatTable.ts";
+import { formatTime, summarizeStepResult } from "./formatValue.ts";
+
+/** The steps of a TaskResponse as a table. */
+export function formatTaskSteps(steps: readonly TaskStep[]): string {
+  if (steps.length === 0) return "no steps\n";
+  return formatTable(steps, [
+    { header: "step", value: (s) => s.name },
+    { header: "state", value: (s) => s.current_state },
+    { header: "attempts", value: (s) => `${s.attempts}/${s.max_attempts}`, align: "right" },
+    { header: "step uuid", value: (s) => s.workflow_step_uuid },
+    { header: "result", value: (s) => summarizeStepResult(s.results) },
+  ]);
+}
+
+function progress(task: TaskResponse): string | undefined {
+  if (task.total_steps === undefined) return undefined;
+  const failed = task.failed_steps ? `, ${task.failed_steps} failed` : "";
+  return `${task.completed_steps ?? 0}/${task.total_steps} complete${failed}`;
+}
+
+/** One task: its identity, state and steps. */
+export function formatTask(task: TaskResponse): string {
+  const header = formatFields([
+    ["task", task.task_uuid],
+    ["template", `${task.namespace}/${task.name} ${task.version}`],
+    ["status", task.execution_status ? `${task.status} (${task.execution_status})` : task.status],
+    ["steps", progress(task)],
+    ["correlation id", task.correlation_id],
+    ["created", formatTime(task.created_at)],
+    ["completed", task.completed_at ? formatTime(task.completed_at) : undefined],
+  ]);
+  return `${header}\n${formatTaskSteps(task.steps ?? [])}`;
+}
+
+/** A page of tasks with its position. */
+export function formatTaskList(list: TaskListResponse): string {
+  const { pagination: p } = list;
+  const footer = `page ${p.page} of ${Math.max(p.total_pages, 1)} (${p.total_count} task${p.total_count === 1 ? "" : "s"})\n`;
+  if (list.tasks.length === 0) return `no tasks\n${footer}`;
+  const table = formatTable(list.tasks, [
+    { header: "task uuid", value: (t) => t.task_uuid },
+    { header: "template", value: (t) => `${t.namespace}/${t.name}` },
+    { header: "version", value: (t) => t.version },
+    { header: "status", value: (t) => t.status },
+    { header: "created", value: (t) => formatTime(t.created_at) },
+  ]);
+  return `${table}${footer}`;
+}

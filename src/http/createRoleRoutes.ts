@@ -1,0 +1,40 @@
+import type { Sql } from "postgres";
+import type { CreateTask } from "../orchestration/taskInitializer.ts";
+import { createAnalyticsRoutes } from "./analyticsRoutes.ts";
+import type { ApiRoute } from "./apiRoute.ts";
+import { createDlqRoutes } from "./dlqRoutes.ts";
+import { createHealthRoutes, type HealthRoutesDeps } from "./healthRoutes.ts";
+import { createStepRoutes } from "./stepRoutes.ts";
+import { createTaskRoutes } from "./taskRoutes.ts";
+import { createTemplateRoutes } from "./templateRoutes.ts";
+
+export interface RoleRoutesDeps {
+  role: "orchestration" | "worker" | "combined";
+  sql: Sql;
+  processId: string;
+  health: HealthRoutesDeps;
+  /** Undefined until the orchestration has started. */
+  createTask: () => CreateTask | undefined;
+  /** The worker's namespaces once loaded. */
+  namespaces: () => readonly string[] | undefined;
+}
+
+/**
+ * The routes a role serves: health everywhere; the whole /v1 API on orchestration
+ * and combined; a worker serves its own namespaces' templates.
+ */
+export function createRoleRoutes(deps: RoleRoutesDeps): ApiRoute[] {
+  const { sql, processId } = deps;
+  const health = createHealthRoutes(deps.health);
+  if (deps.role === "worker") {
+    return [...health, ...createTemplateRoutes({ sql, namespaces: () => deps.namespaces() ?? [], permission: "worker:templates_read" })];
+  }
+  return [
+    ...health,
+    ...createTaskRoutes({ sql, processId, createTask: deps.createTask }),
+    ...createStepRoutes({ sql, processId }),
+    ...createTemplateRoutes({ sql, namespaces: () => undefined, permission: "templates:read" }),
+    ...createDlqRoutes({ sql }),
+    ...createAnalyticsRoutes({ sql }),
+  ];
+}

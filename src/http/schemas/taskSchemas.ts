@@ -1,0 +1,103 @@
+import * as v from "valibot";
+import { TASK_STATES } from "../../orchestration/stateMachine.ts";
+import { nullableTimestamp, queryInt, timestamp, uuid } from "./commonSchemas.ts";
+
+const nullableText = v.nullable(v.string());
+
+export const TaskStepSchema = v.object({
+  workflow_step_uuid: uuid("step"),
+  name: v.string(),
+  current_state: v.string(),
+  attempts: v.number(),
+  max_attempts: v.number(),
+  retryable: v.boolean(),
+  dependencies_satisfied: v.boolean(),
+  total_parents: v.number(),
+  completed_parents: v.number(),
+  last_attempted_at: nullableTimestamp,
+  next_retry_at: nullableTimestamp,
+  processed_at: nullableTimestamp,
+  results: v.unknown(),
+});
+
+const taskFields = {
+  task_uuid: uuid("task"),
+  name: v.string(),
+  namespace: v.string(),
+  version: v.string(),
+  status: v.pipe(v.picklist(TASK_STATES), v.description("The task's current state")),
+  created_at: timestamp,
+  updated_at: timestamp,
+  completed_at: nullableTimestamp,
+  initiator: nullableText,
+  source_system: nullableText,
+  reason: nullableText,
+  priority: v.number(),
+  tags: v.array(v.string()),
+  correlation_id: uuid("correlation id"),
+  parent_correlation_id: v.nullable(uuid("parent correlation id")),
+  total_steps: v.number(),
+  pending_steps: v.number(),
+  in_progress_steps: v.number(),
+  completed_steps: v.number(),
+  failed_steps: v.number(),
+  ready_steps: v.number(),
+  execution_status: v.picklist(["has_ready_steps", "processing", "blocked_by_failures", "all_complete", "waiting_for_dependencies"]),
+  recommended_action: v.string(),
+  completion_percentage: v.number(),
+  health_status: v.string(),
+};
+
+export const TaskResponseSchema = v.object({
+  ...taskFields,
+  context: v.record(v.string(), v.unknown()),
+  steps: v.array(TaskStepSchema),
+});
+
+export const TaskListQuerySchema = v.object({
+  page: queryInt(1, 1_000_000, 1, "Page number"),
+  per_page: queryInt(1, 100, 25, "Tasks per page"),
+  namespace: v.optional(v.pipe(v.string(), v.description("Only tasks of this namespace"))),
+  state: v.optional(v.pipe(v.picklist(TASK_STATES, `must be one of ${TASK_STATES.join(", ")}`), v.description("Only tasks in this state"))),
+  status: v.optional(
+    v.pipe(v.picklist(TASK_STATES, `must be one of ${TASK_STATES.join(", ")}`), v.description("Alias of state (tasker-core's name)")),
+  ),
+  initiator: v.optional(v.string()),
+  source_system: v.optional(v.string()),
+});
+
+export const PaginationSchema = v.object({
+  page: v.number(),
+  per_page: v.number(),
+  total_count: v.number(),
+  total_pages: v.number(),
+  has_next: v.boolean(),
+  has_previous: v.boolean(),
+});
+
+export const TaskListResponseSchema = v.object({
+  tasks: v.array(v.object({ ...taskFields, steps: v.pipe(v.array(TaskStepSchema), v.description("Always empty in lists")) })),
+  pagination: PaginationSchema,
+});
+
+export const TaskSummaryResponseSchema = v.object({
+  task: v.object({ ...taskFields }),
+  template: v.object({ name: v.string(), namespace: v.string(), version: v.string(), description: nullableText }),
+  steps: v.array(
+    v.object({
+      step_uuid: uuid("step"),
+      name: v.string(),
+      current_state: v.string(),
+      created_at: timestamp,
+      completed_at: nullableTimestamp,
+      last_attempted_at: nullableTimestamp,
+      attempts: v.number(),
+      max_attempts: v.number(),
+      dependencies_satisfied: v.boolean(),
+      retry_eligible: v.boolean(),
+      error: v.nullable(v.object({ error_type: nullableText, retryable: v.nullable(v.boolean()), message: nullableText })),
+    }),
+  ),
+  dlq: v.object({ in_dlq: v.boolean(), dlq_reason: nullableText, resolution_status: nullableText }),
+  links: v.object({ task: v.string(), steps: v.string(), dlq: v.string() }),
+});

@@ -1,0 +1,50 @@
+import type { Sql } from "postgres";
+import { createAuthenticator } from "../../../src/http/auth/createAuthenticator.ts";
+import type { ApiRoute } from "../../../src/http/apiRoute.ts";
+import { createHttpApp } from "../../../src/http/createHttpApp.ts";
+import { createRoleRoutes, type RoleRoutesDeps } from "../../../src/http/createRoleRoutes.ts";
+import { CONFIG_DEFAULTS, type TaskerConfig } from "../../../src/config/index.ts";
+import { newId } from "../../../src/lib/ids.ts";
+import { silentLogger } from "../../../src/telemetry/logger.ts";
+
+export interface ServedApp {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface ServeAppOptions {
+  sql: Sql;
+  role?: RoleRoutesDeps["role"];
+  createTask?: RoleRoutesDeps["createTask"];
+  lifecycleState?: () => string;
+  web?: Partial<TaskerConfig["web"]>;
+  auth?: Partial<TaskerConfig["web"]["auth"]>;
+  extraRoutes?: ApiRoute[];
+}
+
+/** The real Hono app of a role, served over HTTP on a free port. */
+export function serveApp(options: ServeAppOptions): ServedApp {
+  const web = { ...CONFIG_DEFAULTS.web, ...options.web };
+  const auth = { ...CONFIG_DEFAULTS.web.auth, ...options.auth };
+  const routes = createRoleRoutes({
+    role: options.role ?? "combined",
+    sql: options.sql,
+    processId: newId(),
+    createTask: options.createTask ?? (() => undefined),
+    namespaces: () => ["linear_workflow"],
+    health: {
+      lifecycleState: options.lifecycleState ?? (() => "running"),
+      checks: [],
+      info: () => ({ role: options.role ?? "combined" }),
+    },
+  });
+  const app = createHttpApp({
+    logger: silentLogger,
+    web,
+    authenticator: createAuthenticator(auth),
+    routes: [...routes, ...(options.extraRoutes ?? [])],
+    openApi: { title: "tasker test", version: "0.0.0", description: "test", apiKeyHeader: auth.api_key_header },
+  });
+  const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (request) => app.fetch(request) });
+  return { url: `http://127.0.0.1:${server.port}`, stop: () => server.stop(true) };
+}
