@@ -124,7 +124,10 @@ BEGIN
       'namespace', namespace,
       'message', message,
       'ready_at', ready_at,
-      'delay_seconds', delay);
+      'delay_seconds', delay)
+      -- Headers (W3C trace context) travel with the message, so a consumer served by
+      -- the notification continues the sender's trace without reading the row.
+      || CASE WHEN headers IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('headers', headers) END;
     -- Multi-byte text can pass the character threshold and still exceed the byte limit.
     IF octet_length(payload::text) > tasker.pgmq_notify_payload_limit() THEN
       payload := signal || jsonb_build_object('truncated', true);

@@ -116,6 +116,7 @@ export function startRole(role: Role, resolved: ResolvedConfig, baseLogger: Logg
     ];
     const app = createHttpApp({
       logger,
+      telemetry,
       web: config.web,
       authenticator: createAuthenticator(config.web.auth),
       openApi: {
@@ -130,6 +131,7 @@ export function startRole(role: Role, resolved: ResolvedConfig, baseLogger: Logg
         processId,
         createTask: () => engine?.orchestration?.createTask,
         namespaces: () => engine?.namespaces,
+        renderPrometheus: () => telemetry.renderPrometheus(),
         health: {
           lifecycleState: () => lifecycle.state,
           checks,
@@ -140,7 +142,10 @@ export function startRole(role: Role, resolved: ResolvedConfig, baseLogger: Logg
             process_id: processId,
             ...(engine && role !== "orchestration" ? { namespaces: engine.namespaces } : {}),
           }),
-          details: () => Promise.resolve({ database_pool_size: config.database.pool.max_connections }),
+          details: async () => ({
+            database_pool_size: config.database.pool.max_connections,
+            ...(engine ? { queues: await engine.queueHealth.detail() } : {}),
+          }),
         },
       }),
     });

@@ -4,6 +4,8 @@ import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { TaskerError } from "../lib/errors.ts";
 import type { Logger } from "../telemetry/logger.ts";
+import { createRequestTracing } from "../telemetry/requestTracing.ts";
+import type { Telemetry } from "../telemetry/telemetry.ts";
 import type { ApiRoute } from "./apiRoute.ts";
 import type { Authenticator } from "./auth/createAuthenticator.ts";
 import { errorResponse, type ErrorBody } from "./errorEnvelope.ts";
@@ -14,6 +16,8 @@ import { requestTimeout } from "./requestTimeout.ts";
 
 export interface HttpAppDeps {
   logger: Logger;
+  /** Traces each request (the root span of a task's trace) and counts it. */
+  telemetry: Telemetry;
   web: { request_timeout_ms: number; body_limit_bytes: number; cors_origins: readonly string[] };
   authenticator: Authenticator;
   /** Every route of the role (health, API); `/openapi.json` and `/docs` are added here. */
@@ -24,6 +28,7 @@ export interface HttpAppDeps {
 /** The composition root of the HTTP surface for every role. */
 export function createHttpApp(deps: HttpAppDeps): Hono {
   const app = new Hono();
+  app.use(createRequestTracing(deps.telemetry));
   app.use(requestId({ headerName: "x-request-id" }));
   if (deps.web.cors_origins.length > 0) {
     app.use(cors({ origin: [...deps.web.cors_origins], exposeHeaders: ["x-request-id"] }));

@@ -4,6 +4,7 @@ import { createAnalyticsRoutes } from "./analyticsRoutes.ts";
 import type { ApiRoute } from "./apiRoute.ts";
 import { createDlqRoutes } from "./dlqRoutes.ts";
 import { createHealthRoutes, type HealthRoutesDeps } from "./healthRoutes.ts";
+import { createMetricsRoutes } from "./metricsRoutes.ts";
 import { createStepRoutes } from "./stepRoutes.ts";
 import { createTaskRoutes } from "./taskRoutes.ts";
 import { createTemplateRoutes } from "./templateRoutes.ts";
@@ -17,6 +18,8 @@ export interface RoleRoutesDeps {
   createTask: () => CreateTask | undefined;
   /** The worker's namespaces once loaded. */
   namespaces: () => readonly string[] | undefined;
+  /** Prometheus text of the process's metrics. */
+  renderPrometheus: () => Promise<string>;
 }
 
 /**
@@ -25,7 +28,7 @@ export interface RoleRoutesDeps {
  */
 export function createRoleRoutes(deps: RoleRoutesDeps): ApiRoute[] {
   const { sql, processId } = deps;
-  const health = createHealthRoutes(deps.health);
+  const health = [...createHealthRoutes(deps.health), ...createMetricsRoutes(deps.renderPrometheus)];
   if (deps.role === "worker") {
     return [...health, ...createTemplateRoutes({ sql, namespaces: () => deps.namespaces() ?? [], permission: "worker:templates_read" })];
   }

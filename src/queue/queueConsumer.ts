@@ -120,7 +120,7 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
     }
     if (notification.eventType === "message_with_payload") {
       latency(notification.readyAt, "notify");
-      start({ msgId: notification.msgId, message: notification.message, headers: null, source: "notify" });
+      start({ msgId: notification.msgId, message: notification.message, headers: notification.headers, source: "notify" });
       return;
     }
     let fetched;

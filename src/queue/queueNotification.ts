@@ -18,6 +18,8 @@ export interface MessageWithPayloadNotification extends NotificationBase {
   eventType: "message_with_payload";
   msgId: MsgId;
   message: unknown;
+  /** The message's headers (e.g. W3C trace context), when it has any. */
+  headers: Record<string, unknown> | null;
 }
 
 /** Too large to travel inline: fetch it with `readSpecific`. */
@@ -76,7 +78,14 @@ export function parseQueueNotification(payload: string): QueueNotification | und
     case "message_with_payload": {
       const msgId = msgIdOf(fields["msg_id"]);
       if (!msgId || !("message" in fields)) return undefined;
-      return { eventType: "message_with_payload", msgId, message: fields["message"], ...common };
+      const headers = fields["headers"];
+      return {
+        eventType: "message_with_payload",
+        msgId,
+        message: fields["message"],
+        headers: typeof headers === "object" && headers !== null && !Array.isArray(headers) ? (headers as Record<string, unknown>) : null,
+        ...common,
+      };
     }
     case "message_ready": {
       const msgId = msgIdOf(fields["msg_id"]);

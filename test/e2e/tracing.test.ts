@@ -46,12 +46,11 @@ test("a_diamond_across_an_orchestrator_and_two_workers_is_one_trace_tree", async
       { timeoutMs: 15_000, description: () => `the task's spans at the receiver (got ${ofTask().map((s) => s.name).join(", ")})` },
     );
 
-    // One tree: a single root, every parent present. The root is task.initialize until the HTTP
-    // layer mounts createRequestTracing(); then it is the POST /v1/tasks request span.
+    // One tree: a single root, every parent present, rooted at the HTTP request that created the task.
     const ids = new Set(spans.map((s) => s.spanId));
     const roots = spans.filter((s) => !s.parentSpanId);
     expect(roots).toHaveLength(1);
-    expect(["task.initialize", "POST /v1/tasks"]).toContain(roots[0]!.name);
+    expect(roots[0]!.name).toBe("POST /v1/tasks");
     expect(spans.filter((s) => s.parentSpanId && !ids.has(s.parentSpanId))).toEqual([]);
 
     // Across processes: the orchestrator's and both kinds of role's spans, from separate processes.

@@ -6,6 +6,7 @@ import { createRoleRoutes, type RoleRoutesDeps } from "../../../src/http/createR
 import { CONFIG_DEFAULTS, type TaskerConfig } from "../../../src/config/index.ts";
 import { newId } from "../../../src/lib/ids.ts";
 import { silentLogger } from "../../../src/telemetry/logger.ts";
+import { disabledTelemetry } from "../../../src/telemetry/telemetry.ts";
 
 export interface ServedApp {
   url: string;
@@ -32,6 +33,7 @@ export function serveApp(options: ServeAppOptions): ServedApp {
     processId: newId(),
     createTask: options.createTask ?? (() => undefined),
     namespaces: () => ["linear_workflow"],
+    renderPrometheus: () => disabledTelemetry().renderPrometheus(),
     health: {
       lifecycleState: options.lifecycleState ?? (() => "running"),
       checks: [],
@@ -40,6 +42,7 @@ export function serveApp(options: ServeAppOptions): ServedApp {
   });
   const app = createHttpApp({
     logger: silentLogger,
+    telemetry: disabledTelemetry(),
     web,
     authenticator: createAuthenticator(auth),
     routes: [...routes, ...(options.extraRoutes ?? [])],

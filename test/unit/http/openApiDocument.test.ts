@@ -6,6 +6,7 @@ import { createHttpApp } from "../../../src/http/createHttpApp.ts";
 import { createRoleRoutes } from "../../../src/http/createRoleRoutes.ts";
 import { CONFIG_DEFAULTS } from "../../../src/config/index.ts";
 import { silentLogger } from "../../../src/telemetry/logger.ts";
+import { disabledTelemetry } from "../../../src/telemetry/telemetry.ts";
 
 // The routes never query in this test; the document is built from their specs alone.
 const sql = (() => {
@@ -19,10 +20,12 @@ function appFor(role: "orchestration" | "worker" | "combined") {
     processId: "01960000-0000-7000-8000-000000000001",
     createTask: () => undefined,
     namespaces: () => [],
+    renderPrometheus: () => Promise.resolve(""),
     health: { lifecycleState: () => "running", checks: [], info: () => ({}) },
   });
   return createHttpApp({
     logger: silentLogger,
+    telemetry: disabledTelemetry(),
     web: CONFIG_DEFAULTS.web,
     authenticator: createAuthenticator(CONFIG_DEFAULTS.web.auth),
     routes,
