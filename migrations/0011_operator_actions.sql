@@ -38,9 +38,10 @@ DECLARE
   t record;
   s record;
   v_cancelled uuid[] := '{}';
+  v_steps jsonb := '[]';
   v_archived integer;
 BEGIN
-  SELECT tk.state, ns.name AS namespace
+  SELECT tk.state, tk.correlation_id, ns.name AS namespace
     INTO t
     FROM tasker.tasks tk
     JOIN tasker.named_tasks nt USING (named_task_uuid)
@@ -61,10 +62,12 @@ BEGIN
   LOOP
     PERFORM tasker.transition_step_state(s.workflow_step_uuid, ARRAY[s.state], 'cancelled', 'cancel', p_metadata);
     v_cancelled := v_cancelled || s.workflow_step_uuid;
+    v_steps := v_steps || jsonb_build_array(jsonb_build_object('step_uuid', s.workflow_step_uuid, 'from_state', s.state));
   END LOOP;
   v_archived := tasker.archive_step_messages('worker_' || t.namespace || '_queue', v_cancelled);
   PERFORM tasker.transition_task_state(p_task_uuid, ARRAY[t.state], 'cancelled', 'cancel', p_processor_uuid, p_metadata);
   RETURN jsonb_build_object('found', true, 'cancelled', true, 'task_uuid', p_task_uuid, 'from_state', t.state,
+                            'correlation_id', t.correlation_id, 'namespace', t.namespace, 'steps', v_steps,
                             'cancelled_steps', cardinality(v_cancelled), 'archived_messages', v_archived);
 END
 $$;
@@ -97,8 +100,10 @@ BEGIN
   IF v_task_state IS NULL THEN
     RETURN jsonb_build_object('found', false, 'what', 'task');
   END IF;
-  SELECT workflow_step_uuid, task_uuid, state, attempts INTO s
-    FROM tasker.workflow_steps WHERE workflow_step_uuid = p_step_uuid FOR UPDATE;
+  SELECT workflow_step_uuid, task_uuid, state, attempts, (SELECT name FROM tasker.named_steps n
+                                                        WHERE n.named_step_uuid = ws.named_step_uuid) AS name
+    INTO s
+    FROM tasker.workflow_steps ws WHERE workflow_step_uuid = p_step_uuid FOR UPDATE OF ws;
   IF NOT FOUND OR s.task_uuid <> p_task_uuid THEN
     RETURN jsonb_build_object('found', false, 'what', 'step');
   END IF;
@@ -145,6 +150,6 @@ BEGIN
 
   v_eval := tasker.evaluate_task(p_task_uuid, p_processor_uuid);
   RETURN jsonb_build_object('found', true, 'ok', true, 'from_state', s.state, 'to_state', v_to,
-                            'task_state', v_eval ->> 'state', 'evaluation', v_eval);
+                            'step_name', s.name, 'task_state', v_eval ->> 'state', 'evaluation', v_eval);
 END
 $$;

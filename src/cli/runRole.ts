@@ -128,8 +128,8 @@ export function startRole(role: Role, resolved: ResolvedConfig, baseLogger: Logg
       routes: createRoleRoutes({
         role,
         sql,
-        processId,
         createTask: () => engine?.orchestration?.createTask,
+        operator: () => engine?.orchestration?.operator,
         namespaces: () => engine?.namespaces,
         renderPrometheus: () => telemetry.renderPrometheus(),
         health: {

@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import type { OperatorActions } from "../orchestration/operatorActions.ts";
 import type { CreateTask } from "../orchestration/taskInitializer.ts";
 import { createAnalyticsRoutes } from "./analyticsRoutes.ts";
 import type { ApiRoute } from "./apiRoute.ts";
@@ -12,10 +13,11 @@ import { createTemplateRoutes } from "./templateRoutes.ts";
 export interface RoleRoutesDeps {
   role: "orchestration" | "worker" | "combined";
   sql: Sql;
-  processId: string;
   health: HealthRoutesDeps;
   /** Undefined until the orchestration has started. */
   createTask: () => CreateTask | undefined;
+  /** Undefined until the orchestration has started. */
+  operator: () => OperatorActions | undefined;
   /** The worker's namespaces once loaded. */
   namespaces: () => readonly string[] | undefined;
   /** Prometheus text of the process's metrics. */
@@ -27,15 +29,15 @@ export interface RoleRoutesDeps {
  * and combined; a worker serves its own namespaces' templates.
  */
 export function createRoleRoutes(deps: RoleRoutesDeps): ApiRoute[] {
-  const { sql, processId } = deps;
+  const { sql } = deps;
   const health = [...createHealthRoutes(deps.health), ...createMetricsRoutes(deps.renderPrometheus)];
   if (deps.role === "worker") {
     return [...health, ...createTemplateRoutes({ sql, namespaces: () => deps.namespaces() ?? [], permission: "worker:templates_read" })];
   }
   return [
     ...health,
-    ...createTaskRoutes({ sql, processId, createTask: deps.createTask }),
-    ...createStepRoutes({ sql, processId }),
+    ...createTaskRoutes({ sql, createTask: deps.createTask, operator: deps.operator }),
+    ...createStepRoutes({ sql, operator: deps.operator }),
     ...createTemplateRoutes({ sql, namespaces: () => undefined, permission: "templates:read" }),
     ...createDlqRoutes({ sql }),
     ...createAnalyticsRoutes({ sql }),

@@ -1,16 +1,19 @@
 import type { Sql } from "postgres";
 import { TaskerError } from "../lib/errors.ts";
 import { explainStep } from "../orchestration/explainStep.ts";
-import { applyStepAction, StepManualActionSchema } from "../orchestration/stepActions.ts";
+import type { OperatorActions } from "../orchestration/operatorActions.ts";
+import { StepManualActionSchema } from "../orchestration/stepActions.ts";
 import { findStep, listSteps, stepAudit, type StepResponse } from "../orchestration/stepQueries.ts";
 import { defineRoute, type ApiRoute } from "./apiRoute.ts";
+import { requireOperator } from "./taskRoutes.ts";
 import { StepParamsSchema, TaskParamsSchema } from "./schemas/commonSchemas.ts";
 import { StepAuditResponseSchema, StepExplanationSchema, StepResponseSchema } from "./schemas/stepSchemas.ts";
 import * as v from "valibot";
 
 export interface StepRoutesDeps {
   sql: Sql;
-  processId: string;
+  /** Operator actions with their lifecycle events; undefined until the orchestration has started. */
+  operator: () => OperatorActions | undefined;
 }
 
 async function requireStep(sql: Sql, taskUuid: string, stepUuid: string): Promise<StepResponse> {
@@ -74,7 +77,8 @@ export function createStepRoutes(deps: StepRoutesDeps): ApiRoute[] {
         },
       },
       async ({ params, body, c }) => {
-        await applyStepAction(sql, params.task_uuid, params.step_uuid, body, deps.processId);
+        await requireStep(sql, params.task_uuid, params.step_uuid);
+        await requireOperator(deps.operator).applyStepAction(params.task_uuid, params.step_uuid, body);
         return c.json(await requireStep(sql, params.task_uuid, params.step_uuid));
       },
     ),

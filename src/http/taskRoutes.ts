@@ -1,6 +1,6 @@
 import type { Sql } from "postgres";
 import { TaskerError } from "../lib/errors.ts";
-import { cancelTask } from "../orchestration/taskActions.ts";
+import type { OperatorActions } from "../orchestration/operatorActions.ts";
 import type { CreateTask } from "../orchestration/taskInitializer.ts";
 import { listTasks } from "../orchestration/taskListQuery.ts";
 import { findTask } from "../orchestration/taskQueries.ts";
@@ -14,8 +14,15 @@ export interface TaskRoutesDeps {
   sql: Sql;
   /** Undefined until the orchestration has started (503 until then). */
   createTask: () => CreateTask | undefined;
-  /** This process's id, recorded as the processor of operator actions. */
-  processId: string;
+  /** Operator actions with their lifecycle events; undefined until the orchestration has started. */
+  operator: () => OperatorActions | undefined;
+}
+
+/** The running orchestration's operator actions, else 503. */
+export function requireOperator(operator: () => OperatorActions | undefined): OperatorActions {
+  const actions = operator();
+  if (!actions) throw new TaskerError("SERVICE_UNAVAILABLE", "the orchestration is not running yet");
+  return actions;
 }
 
 const notFound = (taskUuid: string): TaskerError => new TaskerError("NOT_FOUND", `no task ${taskUuid}`);
@@ -115,7 +122,8 @@ export function createTaskRoutes(deps: TaskRoutesDeps): ApiRoute[] {
         },
       },
       async ({ params, c }) => {
-        await cancelTask(sql, params.task_uuid, deps.processId);
+        if (!(await findTask(sql, params.task_uuid))) throw notFound(params.task_uuid);
+        await requireOperator(deps.operator).cancelTask(params.task_uuid);
         const task = await findTask(sql, params.task_uuid);
         if (!task) throw notFound(params.task_uuid);
         return c.json(task);

@@ -7,6 +7,7 @@ import { createQueueConsumer, type ConsumedMessage, type QueueConsumer, type Que
 import { notifyChannel, ORCHESTRATION_STEP_RESULTS, workerQueueName } from "../queue/queueNames.ts";
 import { decodeStepMessage } from "../worker/stepMessage.ts";
 import { createLifecycleEmitter } from "../telemetry/lifecycleEmitter.ts";
+import { createOperatorActions, type OperatorActions } from "./operatorActions.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { contextFromHeaders, inSpan, traceHeaders } from "../telemetry/spans.ts";
 import { disabledTelemetry, type Telemetry } from "../telemetry/telemetry.ts";
@@ -50,6 +51,8 @@ export interface OrchestrationDeps {
 
 export interface Orchestration {
   createTask: CreateTask;
+  /** Cancel a task, reset/resolve/complete a step by hand: with their lifecycle events. */
+  operator: OperatorActions;
   start(): Promise<void>;
   wake(): void;
   stop(): Promise<void>;
@@ -267,6 +270,7 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
 
   return {
     createTask,
+    operator: createOperatorActions(sql, processId, emitter, reporter),
     async start() {
       consumers.push(consumer(ORCHESTRATION_STEP_RESULTS, handleResult));
       consumers.push(consumer(ORCHESTRATION_TASK_REQUESTS, handleTaskRequest));

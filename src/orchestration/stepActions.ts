@@ -1,6 +1,7 @@
 import type { Sql } from "postgres";
 import * as v from "valibot";
 import { TaskerError } from "../lib/errors.ts";
+import type { TaskEvaluation } from "./taskEvaluation.ts";
 
 const reason = v.pipe(v.string(), v.minLength(1, "must not be empty"), v.maxLength(1000));
 const actor = v.pipe(v.string(), v.minLength(1, "must not be empty"), v.maxLength(255));
@@ -26,6 +27,9 @@ export interface StepActionOutcome {
   from_state: string;
   to_state: string;
   task_state: string;
+  step_name: string;
+  /** The task evaluation that followed the action, in the same transaction. */
+  evaluation: TaskEvaluation | undefined;
 }
 
 /**
@@ -59,5 +63,11 @@ export async function applyStepAction(
       details: { from_state: result.from_state },
     });
   }
-  return { from_state: result.from_state ?? "", to_state: result.to_state ?? "", task_state: result.task_state ?? "" };
+  return {
+    from_state: result.from_state ?? "",
+    to_state: result.to_state ?? "",
+    task_state: result.task_state ?? "",
+    step_name: result.step_name ?? "",
+    evaluation: result.evaluation,
+  };
 }

@@ -6,6 +6,10 @@ export interface CancelledTask {
   from_state: string;
   cancelled_steps: number;
   archived_messages: number;
+  correlation_id: string;
+  namespace: string;
+  /** Each cancelled step and the state it left. */
+  steps: Array<{ step_uuid: string; from_state: string }>;
 }
 
 /**
@@ -28,5 +32,8 @@ export async function cancelTask(sql: Sql, taskUuid: string, processorUuid: stri
     from_state: result.from_state ?? "",
     cancelled_steps: result.cancelled_steps ?? 0,
     archived_messages: result.archived_messages ?? 0,
+    correlation_id: result.correlation_id ?? "",
+    namespace: result.namespace ?? "",
+    steps: result.steps ?? [],
   };
 }

@@ -108,8 +108,11 @@ describe("cancellation", () => {
     expect(explained.reasons.map((r) => r.code)).toContain("no_worker");
     const end = await explainStep(db.sql, taskUuid, await stepUuid(taskUuid, "diamond_end"));
     expect(end.reasons[0]?.code).toBe("unmet_dependencies");
-    const cancelled = await cancelTask(db.sql, taskUuid, OPERATOR);
-    expect(cancelled).toEqual({ task_uuid: taskUuid, from_state: "steps_in_process", cancelled_steps: 4, archived_messages: 1 });
+    const cancelled = await engine.orchestration.operator.cancelTask(taskUuid);
+    const events = engine.logs.filter((l) => l["task_uuid"] === taskUuid && typeof l["event"] === "string" && String(l["event"]).endsWith("cancelled"));
+    expect(events.map((l) => l["event"]).sort()).toEqual(["step.cancelled", "step.cancelled", "step.cancelled", "step.cancelled", "task.cancelled"]);
+    expect(cancelled).toMatchObject({ task_uuid: taskUuid, from_state: "steps_in_process", cancelled_steps: 4, archived_messages: 1 });
+    expect(cancelled.steps.map((s) => s.from_state).sort()).toEqual(["enqueued", "pending", "pending", "pending"]);
     const [queued] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pgmq.q_worker_diamond_workflow_queue`;
     expect(queued?.n).toBe(0);
     expect((await stepRows(db.sql, taskUuid)).every((s) => s.state === "cancelled")).toBe(true);

@@ -22,6 +22,7 @@ beforeAll(async () => {
   api = serveApp({
     sql: db.sql,
     createTask: () => engine.orchestration.createTask,
+    operator: () => engine.orchestration.operator,
     web: { body_limit_bytes: 16 * 1024, cors_origins: ["https://app.example"] },
   });
 });

@@ -4,7 +4,6 @@ import type { ApiRoute } from "../../../src/http/apiRoute.ts";
 import { createHttpApp } from "../../../src/http/createHttpApp.ts";
 import { createRoleRoutes, type RoleRoutesDeps } from "../../../src/http/createRoleRoutes.ts";
 import { CONFIG_DEFAULTS, type TaskerConfig } from "../../../src/config/index.ts";
-import { newId } from "../../../src/lib/ids.ts";
 import { silentLogger } from "../../../src/telemetry/logger.ts";
 import { disabledTelemetry } from "../../../src/telemetry/telemetry.ts";
 
@@ -17,6 +16,7 @@ export interface ServeAppOptions {
   sql: Sql;
   role?: RoleRoutesDeps["role"];
   createTask?: RoleRoutesDeps["createTask"];
+  operator?: RoleRoutesDeps["operator"];
   lifecycleState?: () => string;
   web?: Partial<TaskerConfig["web"]>;
   auth?: Partial<TaskerConfig["web"]["auth"]>;
@@ -30,8 +30,8 @@ export function serveApp(options: ServeAppOptions): ServedApp {
   const routes = createRoleRoutes({
     role: options.role ?? "combined",
     sql: options.sql,
-    processId: newId(),
     createTask: options.createTask ?? (() => undefined),
+    operator: options.operator ?? (() => undefined),
     namespaces: () => ["linear_workflow"],
     renderPrometheus: () => disabledTelemetry().renderPrometheus(),
     health: {

@@ -17,8 +17,8 @@ function appFor(role: "orchestration" | "worker" | "combined") {
   const routes = createRoleRoutes({
     role,
     sql,
-    processId: "01960000-0000-7000-8000-000000000001",
     createTask: () => undefined,
+    operator: () => undefined,
     namespaces: () => [],
     renderPrometheus: () => Promise.resolve(""),
     health: { lifecycleState: () => "running", checks: [], info: () => ({}) },
