@@ -4,6 +4,7 @@ import type { Database } from "../db/index.ts";
 import { createProcessHeartbeat } from "../db/processHeartbeat.ts";
 import { createOrchestration, type Orchestration } from "../orchestration/createOrchestration.ts";
 import { createNotifyListener, type NotifyListener } from "../queue/notifyListener.ts";
+import { instrumentQueueClient } from "../queue/instrumentQueueClient.ts";
 import { createQueueClient } from "../queue/queueClient.ts";
 import { createQueueHealthProvider, registerQueueGauges, type QueueHealthProvider } from "../queue/queueHealth.ts";
 import { registerSdkModule } from "../runtime/index.ts";
@@ -61,7 +62,7 @@ export async function startEngine(
 ): Promise<Engine> {
   const runsWorker = role !== "orchestration";
   const runsOrchestration = role !== "worker";
-  const queues = createQueueClient(sql);
+  const queues = instrumentQueueClient(createQueueClient(sql), telemetry);
   const queueHealth = createQueueHealthProvider(sql, queues);
   const unregisterQueueGauges = registerQueueGauges(queueHealth, telemetry, logger);
   lifecycle.onShutdown("queue gauges", () => unregisterQueueGauges());
@@ -164,6 +165,7 @@ export async function startEngine(
         defaultStepTimeoutMs: config.worker.default_step_timeout_ms,
         maxStepTimeoutMs: config.worker.max_step_timeout_ms,
         leaseGraceSeconds: config.worker.lease_grace_seconds,
+        maxResultBytes: config.worker.max_result_bytes,
       },
     });
     await worker.start();

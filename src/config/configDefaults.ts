@@ -66,6 +66,7 @@ export const CONFIG_SETTINGS: ConfigSettings<TaskerConfig> = {
     default_step_timeout_ms: set(30000, "Step handler timeout when its template sets none."),
     max_step_timeout_ms: set(3600000, "Upper bound for any step's timeout, including a template's timeout_seconds."),
     lease_grace_seconds: set(30, "Extra time past a step's timeout before its attempt is presumed lost and retried."),
+    max_result_bytes: set(1048576, "Largest handler result accepted, in bytes of its JSON text; a larger one fails the step permanently (result_too_large)."),
     heartbeat_interval_ms: set(5000, "How often this process records that it is alive (tasker.processes)."),
     shutdown_timeout_ms: set(30000, "How long the worker role lets running handlers finish on shutdown before exiting."),
   },

@@ -199,6 +199,7 @@ export const configSchema = object({
     default_step_timeout_ms: integerIn(1),
     max_step_timeout_ms: integerIn(1),
     lease_grace_seconds: integerIn(0),
+    max_result_bytes: integerIn(1024),
     heartbeat_interval_ms: integerIn(10),
     shutdown_timeout_ms: integerIn(0),
   }),

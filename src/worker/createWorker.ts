@@ -34,6 +34,8 @@ export interface WorkerSettings {
   defaultStepTimeoutMs: number;
   maxStepTimeoutMs: number;
   leaseGraceSeconds: number;
+  /** worker.max_result_bytes: a larger handler result fails its step with `result_too_large`. */
+  maxResultBytes: number;
 }
 
 export interface WorkerDeps {
@@ -78,6 +80,8 @@ export function createWorker(deps: WorkerDeps): Worker {
       try {
         return await steps.submit(claimed.step.step_uuid, deps.workerId, claimed.step.attempt, result, ms, traceHeaders(telemetry));
       } catch (error) {
+        // The submission is the transaction that sends the completion notice.
+        metrics.messageSendFailures.add(1, { queue: ORCHESTRATION_STEP_RESULTS });
         if (attempt >= 5) throw error;
         log.warn("result submission failed; retrying", { attempt, error: toError(error).message });
         await delay(backoffMs(attempt, 100, 2000));
@@ -118,7 +122,17 @@ export function createWorker(deps: WorkerDeps): Worker {
       namespace: ns.namespace,
     };
     if (!claimed.claimed) {
-      logger.debug("step not claimable; message acknowledged", { ...base, state: claimed.state, source: consumed.source });
+      if (claimed.state === null) {
+        // claim_step archived it: no such step (a forged or stale message).
+        logger.warn("archived a message for a step that does not exist", {
+          ...base,
+          queue_name: queue,
+          msg_id: consumed.msgId,
+          reason: "unknown step_uuid",
+        });
+      } else {
+        logger.debug("step not claimable; message acknowledged", { ...base, state: claimed.state, source: consumed.source });
+      }
       return;
     }
     metrics.stepsClaimed.add(1, { namespace: ns.namespace, claim_method: claimMethod });
@@ -176,6 +190,7 @@ export function createWorker(deps: WorkerDeps): Worker {
             claimed,
             handler,
             timeoutMs,
+            maxResultBytes: settings.maxResultBytes,
             shutdownSignal: abortRunning.signal,
             workerId: deps.workerId,
             hostname: deps.hostname,
@@ -237,6 +252,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     if (execution.result.success) log.info("step executed", fields);
     else log.warn("step failed", fields);
     metrics.messagesSent.add(1, { queue: ORCHESTRATION_STEP_RESULTS });
+    metrics.messageSendDuration.record(submitMs, { queue: ORCHESTRATION_STEP_RESULTS });
     emitter.step(subject, "in_progress", outcome.state ?? (execution.result.success ? "enqueued_for_orchestration" : "enqueued_as_error_for_orchestration"), {
       ...fields,
       submit_duration_ms: round(submitMs),

@@ -3,7 +3,7 @@
  * JSON exactly: null, booleans, finite numbers, strings, arrays and plain objects.
  * Returns a description of the first offending value, or undefined when valid.
  */
-export function findNonJson(value: unknown, path = "result", depth = 0): string | undefined {
+export function findNonJson(value: unknown, path = "result", depth = 0, ancestors: object[] = []): string | undefined {
   if (depth > 100) return `${path} is nested more than 100 levels deep`;
   if (value === null || typeof value === "string" || typeof value === "boolean") return undefined;
   if (typeof value === "number") return Number.isFinite(value) ? undefined : `${path} is ${String(value)}`;
@@ -11,9 +11,11 @@ export function findNonJson(value: unknown, path = "result", depth = 0): string 
   if (typeof value === "bigint") return `${path} is a bigint`;
   if (typeof value === "function") return `${path} is a function`;
   if (typeof value === "symbol") return `${path} is a symbol`;
+  if (ancestors.includes(value)) return `${path} is a circular reference`;
+  const inside = [...ancestors, value];
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i += 1) {
-      const found = findNonJson(value[i], `${path}[${i}]`, depth + 1);
+      const found = findNonJson(value[i], `${path}[${i}]`, depth + 1, inside);
       if (found) return found;
     }
     return undefined;
@@ -24,7 +26,7 @@ export function findNonJson(value: unknown, path = "result", depth = 0): string 
     return `${path} is a ${name}, not a plain object`;
   }
   for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
-    const found = findNonJson(child, `${path}.${key}`, depth + 1);
+    const found = findNonJson(child, `${path}.${key}`, depth + 1, inside);
     if (found) return found;
   }
   return undefined;

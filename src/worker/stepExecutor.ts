@@ -17,6 +17,8 @@ export interface ExecuteStepOptions {
   claimed: ClaimedStep;
   handler: StepHandler | undefined;
   timeoutMs: number;
+  /** Largest result accepted, in UTF-8 bytes of its JSON text (worker.max_result_bytes); default 1 MiB. */
+  maxResultBytes?: number;
   /** Aborted when the worker stops taking work and the drain deadline passed. */
   shutdownSignal: AbortSignal;
   workerId: string;
@@ -37,6 +39,13 @@ const noopSpan: StepSpan = {
 };
 
 const noopTracing = { span: noopSpan, trace: async <T>(_name: string, fn: (span: StepSpan) => T | Promise<T>) => fn(noopSpan) };
+
+export const DEFAULT_MAX_RESULT_BYTES = 1_048_576;
+
+/** A permanent failure of the step (the handler ran but its result cannot be stored). */
+function resultFailure(errorType: string, message: string): StepFailure {
+  return { message, errorType, retryable: false, retryAfterSeconds: undefined, backtrace: undefined, metadata: undefined };
+}
 
 class TimeoutFailure extends Error {}
 class ShutdownFailure extends Error {}
@@ -125,16 +134,18 @@ export async function executeStep(options: ExecuteStepOptions): Promise<StepExec
       value = await Promise.race([Promise.resolve().then(() => handler(context)), timedOut, aborted]);
       if (value === undefined) value = null;
       const problem = findNonJson(value);
+      const maxBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
+      const bytes = problem ? 0 : Buffer.byteLength(JSON.stringify(value));
       if (problem) {
         outcome = "failure";
-        failure = {
-          message: `the handler's result is not JSON: ${problem}`,
-          errorType: "invalid_result",
-          retryable: false,
-          retryAfterSeconds: undefined,
-          backtrace: undefined,
-          metadata: undefined,
-        };
+        failure = resultFailure("invalid_result", `the handler's result is not JSON: ${problem}`);
+        value = null;
+      } else if (bytes > maxBytes) {
+        outcome = "failure";
+        failure = resultFailure(
+          "result_too_large",
+          `the handler's result is ${bytes} bytes of JSON, over the limit of ${maxBytes} (worker.max_result_bytes)`,
+        );
         value = null;
       } else {
         outcome = "success";

@@ -152,5 +152,21 @@ describe("workflow engine in one process", () => {
     expect((steps.find((s) => s.name === "linear_step_4")?.results?.result as { value: number }).value).toBe(165);
     expect(engine.logs.some((l) => l["msg"] === "recovered a step whose attempt was lost" && l["reason"] === "worker_lost")).toBe(true);
   });
+
+  test("a_step_no_handler_on_the_worker_serves_fails_permanently_as_handler_not_found", async () => {
+    // A template version registered by some other worker: this worker serves the namespace but not the version.
+    const { loadNamespaces } = await import("../../src/worker/loadNamespaces.ts");
+    const { registerTemplates } = await import("../../src/worker/templateRegistrar.ts");
+    const { REPO_ROOT } = await import("../support/binary.ts");
+    const [linear] = await loadNamespaces(`${REPO_ROOT}/handlers`, ["linear_workflow"]);
+    await registerTemplates(db.sql, [{ ...linear!.templates[0]!.template, version: "9.9.9" }]);
+    const { steps, state } = await runToEnd(
+      { namespace: "linear_workflow", name: "mathematical_sequence", version: "9.9.9", context: { even_number: 30 } },
+      ["blocked_by_failures"],
+    );
+    expect(state).toBe("blocked_by_failures");
+    const first = steps.find((s) => s.name === "linear_step_1");
+    expect([first?.state, first?.attempts, first?.results?.error?.error_type]).toEqual(["error", 1, "handler_not_found"]);
+  });
 });
 

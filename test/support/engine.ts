@@ -10,6 +10,7 @@ import { createProcessHeartbeat } from "../../src/db/processHeartbeat.ts";
 import { newId } from "../../src/lib/ids.ts";
 import { createOrchestration, type Orchestration } from "../../src/orchestration/createOrchestration.ts";
 import { createNotifyListener, type NotifyListener } from "../../src/queue/notifyListener.ts";
+import { instrumentQueueClient } from "../../src/queue/instrumentQueueClient.ts";
 import { createQueueClient } from "../../src/queue/queueClient.ts";
 import type { QueueMode } from "../../src/queue/queueConsumer.ts";
 import { registerSdkModule } from "../../src/runtime/index.ts";
@@ -48,7 +49,7 @@ export async function startTestEngine(options: TestEngineOptions): Promise<TestE
   const { sql } = options;
   registerSdkModule();
   const loaded = await loadNamespaces(options.handlersDir ?? join(REPO_ROOT, "handlers"), options.namespaces);
-  const queues = createQueueClient(sql);
+  const queues = options.telemetry ? instrumentQueueClient(createQueueClient(sql), options.telemetry) : createQueueClient(sql);
   const mode = options.mode ?? "hybrid";
   const processId = newId();
   const heartbeat = createProcessHeartbeat({ sql, processId, role: "combined", intervalMs: 500, logger });
@@ -103,6 +104,7 @@ export async function startTestEngine(options: TestEngineOptions): Promise<TestE
       defaultStepTimeoutMs: 5000,
       maxStepTimeoutMs: 60_000,
       leaseGraceSeconds: 2,
+      maxResultBytes: 1_048_576,
     },
   });
   parts.orchestration = orchestration;
