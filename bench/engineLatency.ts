@@ -1,136 +1,118 @@
 /**
  * End-to-end latency of the compiled binary: a task created over HTTP until it is
- * `complete`, one task at a time (no queueing behind other tasks).
+ * `complete`, one task at a time (no queueing behind other tasks). Part of the suite
+ * (bench/run.ts); also runnable alone:
  *
  *   node_modules/.bin/bun run build && node_modules/.bin/bun bench/engineLatency.ts [--linear N] [--dag N] [--poll-ms N]
  *
  * For each topology (one `--role combined` process; a `--role orchestration` plus a
- * `--role worker` process) on a fresh database, it runs a few warm-up tasks, then
- * N linear_workflow/mathematical_sequence tasks (4 steps in a row) and N
- * mixed_dag_workflow/complex_dag tasks (7 steps, 2 joins), and prints p50/p95/p99 of:
+ * `--role worker` process) on a fresh database, it runs a few warm-up tasks per workflow,
+ * then N tasks of each workflow, and reports p50/p95/p99 of:
  *   - server: `completed_at - created_at` of the task row (both stamped by PostgreSQL's
  *     clock_timestamp(), so no polling error; excludes the HTTP round trip);
  *   - client: POST /v1/tasks sent until a query sees `state = 'complete'`. The task row
  *     is polled every 1 ms on a dedicated connection, so this includes the HTTP call, the
  *     response and up to ~1 ms of polling delay (`--poll-ms` changes the interval; with 20 the
- *     server figures barely move, so the polling load does not skew them).
- * Measures only; it asserts nothing about time. Environment: TASKER_ENV=production,
- * log level warn, the shipped `handlers/`. DATABASE_URL picks the server (a database
- * `tasker_bench_<pid>_<n>` is created there and dropped at the end), default
- * postgres://postgres@127.0.0.1:5432/postgres.
+ *     server figures barely move, so the polling load does not skew them);
+ *   - create: the POST /v1/tasks round trip alone (API request to task created);
+ *   - where a step's time goes (hops), from the transition timestamps.
+ * Measures only; it asserts nothing about time.
  */
-import { join } from "node:path";
 import postgres, { type Sql } from "postgres";
-import { REPO_ROOT, spawnTasker, type TaskerProcess } from "../test/support/binary.ts";
-import { freePort } from "../test/support/ports.ts";
-import { withDatabase } from "../test/support/postgres.ts";
-import { waitFor } from "../test/support/waitFor.ts";
+import { withBenchDatabase } from "./support/benchDatabase.ts";
+import { distribution, type Distribution } from "./support/stats.ts";
+import { createTask, rssMiB, sampleRss, startRole, stopRoles, type RunningRole } from "./support/taskerRoles.ts";
 
-const ADMIN_URL = process.env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const WARMUP = 5;
-const POLL_MS = flagValue("--poll-ms", 1);
-
-function flagValue(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  const raw = i >= 0 ? process.argv[i + 1] : undefined;
-  const n = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return n;
-}
-
-interface Workflow {
+export interface Workflow {
+  key: string;
   label: string;
   namespace: string;
   name: string;
   count: number;
+  context?: Record<string, unknown>;
 }
 
-const WORKFLOWS: Workflow[] = [
-  { label: "linear (4 steps)", namespace: "linear_workflow", name: "mathematical_sequence", count: flagValue("--linear", 100) },
-  { label: "mixed DAG (7 steps)", namespace: "mixed_dag_workflow", name: "complex_dag", count: flagValue("--dag", 50) },
-];
+export function shippedWorkflows(counts: { linear: number; diamond: number; dag: number }): Workflow[] {
+  const context = { even_number: 6 };
+  return [
+    { key: "linear", label: "linear (4 steps)", namespace: "linear_workflow", name: "mathematical_sequence", count: counts.linear, context },
+    { key: "diamond", label: "diamond (4 steps)", namespace: "diamond_workflow", name: "parallel_computation", count: counts.diamond, context },
+    { key: "dag", label: "mixed DAG (7 steps)", namespace: "mixed_dag_workflow", name: "complex_dag", count: counts.dag, context },
+  ];
+}
+
+export type Topology = "combined" | "separate";
+
+export interface Hops {
+  /** enqueued -> in_progress: delivery + claim. */
+  pickupMs: number;
+  /** in_progress -> enqueued_for_orchestration: handler + result submit. */
+  executeMs: number;
+  /** enqueued_for_orchestration -> complete: notice delivery + result processing. */
+  processMs: number;
+  /** last parent complete -> child enqueued. */
+  handoffMs: number;
+  /** task created -> first step enqueued. */
+  startMs: number;
+  /** last step complete -> task complete. */
+  finishMs: number;
+}
+
+export interface WholeTaskResult {
+  topology: Topology;
+  workflow: string;
+  label: string;
+  server: Distribution;
+  client: Distribution;
+  create: Distribution;
+  hops: Hops;
+}
+
+export interface RoleMemory {
+  role: string;
+  topology: Topology;
+  idleMiB: number;
+  peakMiB: number;
+}
 
 interface Sample {
   serverMs: number;
   clientMs: number;
+  createMs: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
-}
+const ACTIVE = ["pending", "initializing", "enqueuing_steps", "steps_in_process", "evaluating_results", "waiting_for_dependencies", "waiting_for_retry"];
 
-function summary(values: number[]): string {
-  const sorted = [...values].sort((a, b) => a - b);
-  const f = (n: number) => n.toFixed(1).padStart(7);
-  return `${f(percentile(sorted, 50))} ${f(percentile(sorted, 95))} ${f(percentile(sorted, 99))}`;
-}
-
-async function withFreshDatabase<T>(label: string, body: (url: string) => Promise<T>): Promise<T> {
-  const name = `tasker_bench_${process.pid}_${label}`;
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.unsafe(`CREATE DATABASE "${name}"`);
-    try {
-      return await body(withDatabase(ADMIN_URL, name));
-    } finally {
-      await admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    }
-  } finally {
-    await admin.end({ timeout: 5 });
-  }
-}
-
-async function start(role: "combined" | "orchestration" | "worker", url: string): Promise<{ proc: TaskerProcess; port: number }> {
-  const port = await freePort();
-  const args = ["--role", role, "--port", String(port), "--migrate"];
-  if (role !== "orchestration") args.push("--handlers", join(REPO_ROOT, "handlers"));
-  const proc = spawnTasker(args, {
-    env: { TASKER_ENV: "production", DATABASE_URL: url, TASKER_TELEMETRY__LOG_FORMAT: "json", TASKER_TELEMETRY__LOG_LEVEL: "warn" },
-  });
-  await waitFor(
-    async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.status === 200,
-    { timeoutMs: 30_000, description: () => `${role} to be ready; stderr:\n${proc.stderr().slice(-2000)}` },
-  );
-  return { proc, port };
-}
-
-async function runOne(sql: Sql, baseUrl: string, workflow: Workflow, key: string): Promise<Sample> {
+/** Creates one task over HTTP and polls until it is complete. */
+export async function runOneTask(sql: Sql, baseUrl: string, workflow: Workflow, key: string, pollMs: number): Promise<Sample & { taskUuid: string }> {
   const sent = performance.now();
-  const res = await fetch(`${baseUrl}/v1/tasks`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      namespace: workflow.namespace,
-      name: workflow.name,
-      version: "1.0.0",
-      context: { even_number: 6 },
-      idempotency_key: key,
-    }),
+  const { taskUuid, requestMs } = await createTask(baseUrl, {
+    namespace: workflow.namespace,
+    name: workflow.name,
+    context: workflow.context ?? {},
+    idempotency_key: key,
   });
-  const body = (await res.json()) as { task_uuid?: string };
-  if (res.status !== 201 || !body.task_uuid) throw new Error(`POST /v1/tasks answered ${res.status}: ${JSON.stringify(body)}`);
   const deadline = Date.now() + 30_000;
   for (;;) {
     const [row] = await sql<{ state: string; server_ms: number | null }[]>`
       SELECT state, (extract(epoch FROM completed_at - created_at) * 1000)::float8 AS server_ms
-        FROM tasker.tasks WHERE task_uuid = ${body.task_uuid}::uuid`;
-    if (row?.state === "complete") return { serverMs: row.server_ms ?? Number.NaN, clientMs: performance.now() - sent };
-    if (row && !["pending", "initializing", "enqueuing_steps", "steps_in_process", "evaluating_results", "waiting_for_dependencies", "waiting_for_retry"].includes(row.state)) {
-      throw new Error(`task ${body.task_uuid} ended in ${row.state}`);
+        FROM tasker.tasks WHERE task_uuid = ${taskUuid}::uuid`;
+    if (row?.state === "complete") {
+      return { taskUuid, serverMs: row.server_ms ?? Number.NaN, clientMs: performance.now() - sent, createMs: requestMs };
     }
-    if (Date.now() > deadline) throw new Error(`task ${body.task_uuid} did not complete within 30 s (state ${row?.state})`);
-    await Bun.sleep(POLL_MS);
+    if (row && !ACTIVE.includes(row.state)) throw new Error(`task ${taskUuid} ended in ${row.state}`);
+    if (Date.now() > deadline) throw new Error(`task ${taskUuid} did not complete within 30 s (state ${row?.state})`);
+    await Bun.sleep(pollMs);
   }
 }
 
 /**
- * Where a step's time goes, median over every step of the measured tasks, from the
- * transition timestamps (clock_timestamp() in the same transactions that change state).
+ * Where a step's time goes, median over every step of the measured tasks (idempotency
+ * keys starting with `prefix`), from the transition timestamps (clock_timestamp() in the
+ * same transactions that change state).
  */
-async function hopBreakdown(sql: Sql, namespace: string): Promise<string> {
+export async function hopBreakdown(sql: Sql, namespace: string, prefix = "run-"): Promise<Hops> {
+  const like = `${prefix}%`;
   const [row] = await sql<Record<string, number>[]>`
     WITH t AS (
       SELECT s.workflow_step_uuid,
@@ -143,7 +125,7 @@ async function hopBreakdown(sql: Sql, namespace: string): Promise<string> {
         JOIN tasker.tasks k USING (task_uuid)
         JOIN tasker.named_tasks nt USING (named_task_uuid)
         JOIN tasker.task_namespaces ns USING (task_namespace_uuid)
-       WHERE ns.name = ${namespace} AND k.idempotency_key LIKE 'run-%'
+       WHERE ns.name = ${namespace} AND k.idempotency_key LIKE ${like}
        GROUP BY s.workflow_step_uuid)
     SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM run - enq) * 1000) AS pickup,
            (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM gap) * 1000)
@@ -165,59 +147,103 @@ async function hopBreakdown(sql: Sql, namespace: string): Promise<string> {
         FROM tasker.tasks k
         JOIN tasker.named_tasks nt USING (named_task_uuid)
         JOIN tasker.task_namespaces ns USING (task_namespace_uuid)
-       WHERE ns.name = ${namespace} AND k.idempotency_key LIKE 'run-%')
+       WHERE ns.name = ${namespace} AND k.idempotency_key LIKE ${like})
     SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM first_enq - created_at) * 1000) AS start,
            percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM completed_at - last_done) * 1000) AS finish
       FROM k`;
-  const f = (n: number | undefined) => (n ?? Number.NaN).toFixed(2);
-  return `per step, median: enqueued->in_progress ${f(row?.["pickup"])} ms (delivery + claim), ` +
-    `in_progress->enqueued_for_orchestration ${f(row?.["execute"])} ms (handler + submit), ` +
-    `->complete ${f(row?.["process"])} ms (notice delivery + result processing), ` +
-    `last parent complete->enqueued ${f(row?.["handoff"])} ms; per task, median: ` +
-    `created->first step enqueued ${f(task?.["start"])} ms, last step complete->task complete ${f(task?.["finish"])} ms`;
+  const n = (v: number | undefined): number => (v === undefined || v === null ? Number.NaN : Number(v));
+  return {
+    pickupMs: n(row?.["pickup"]),
+    executeMs: n(row?.["execute"]),
+    processMs: n(row?.["process"]),
+    handoffMs: n(row?.["handoff"]),
+    startMs: n(task?.["start"]),
+    finishMs: n(task?.["finish"]),
+  };
 }
 
-async function benchTopology(topology: "combined" | "separate"): Promise<void> {
-  await withFreshDatabase(topology, async (url) => {
-    const procs: TaskerProcess[] = [];
-    try {
-      let port: number;
-      if (topology === "combined") {
-        const combined = await start("combined", url);
-        procs.push(combined.proc);
-        port = combined.port;
-      } else {
-        const orchestration = await start("orchestration", url);
-        procs.push(orchestration.proc);
-        procs.push((await start("worker", url)).proc);
-        port = orchestration.port;
-      }
-      const baseUrl = `http://127.0.0.1:${port}`;
-      const sql = postgres(url, { max: 1, onnotice: () => {} });
+export interface WholeTaskOptions {
+  topologies: Topology[];
+  workflows: Workflow[];
+  warmup: number;
+  pollMs: number;
+  /** Extra environment for every role (e.g. telemetry on). */
+  env?: Record<string, string>;
+  log: (line: string) => void;
+}
+
+export async function benchWholeTasks(options: WholeTaskOptions): Promise<{ results: WholeTaskResult[]; memory: RoleMemory[] }> {
+  const results: WholeTaskResult[] = [];
+  const memory: RoleMemory[] = [];
+  for (const topology of options.topologies) {
+    await withBenchDatabase(`e2e_${topology}`, { migrate: false }, async ({ url }) => {
+      const roles: RunningRole[] = [];
       try {
-        for (const workflow of WORKFLOWS) {
-          for (let i = 0; i < WARMUP; i += 1) await runOne(sql, baseUrl, workflow, `warmup-${i}`);
-          const samples: Sample[] = [];
-          for (let i = 0; i < workflow.count; i += 1) samples.push(await runOne(sql, baseUrl, workflow, `run-${i}`));
-          console.log(
-            `${topology.padEnd(9)} ${workflow.label.padEnd(20)} ${String(samples.length).padStart(4)}  ` +
-              `${summary(samples.map((s) => s.serverMs))}   ${summary(samples.map((s) => s.clientMs))}`,
-          );
-          console.log(`          ${await hopBreakdown(sql, workflow.namespace)}`);
+        const env = options.env ?? {};
+        if (topology === "combined") roles.push(await startRole("combined", url, { env }));
+        else {
+          roles.push(await startRole("orchestration", url, { env }));
+          roles.push(await startRole("worker", url, { env }));
+        }
+        const baseUrl = roles[0]!.baseUrl;
+        await Bun.sleep(500);
+        const idle = roles.map((r) => rssMiB(r.proc.pid));
+        const sampler = sampleRss(roles.map((r) => r.proc.pid));
+        const sql = postgres(url, { max: 1, onnotice: () => {} });
+        try {
+          for (const workflow of options.workflows) {
+            for (let i = 0; i < options.warmup; i += 1) await runOneTask(sql, baseUrl, workflow, `warmup-${i}`, options.pollMs);
+            const samples: Sample[] = [];
+            for (let i = 0; i < workflow.count; i += 1) samples.push(await runOneTask(sql, baseUrl, workflow, `run-${i}`, options.pollMs));
+            const result: WholeTaskResult = {
+              topology,
+              workflow: workflow.key,
+              label: workflow.label,
+              server: distribution(samples.map((s) => s.serverMs)),
+              client: distribution(samples.map((s) => s.clientMs)),
+              create: distribution(samples.map((s) => s.createMs)),
+              hops: await hopBreakdown(sql, workflow.namespace),
+            };
+            results.push(result);
+            options.log(
+              `  ${topology.padEnd(9)} ${workflow.label.padEnd(20)} n=${samples.length} server p50/p95/p99 ` +
+                `${fmt(result.server)} ms; client ${fmt(result.client)} ms; POST ${fmt(result.create)} ms; ` +
+                `pickup ${result.hops.pickupMs.toFixed(2)} execute ${result.hops.executeMs.toFixed(2)} process ${result.hops.processMs.toFixed(2)} ms`,
+            );
+          }
+        } finally {
+          await sql.end({ timeout: 5 });
+          const peaks = sampler.stop();
+          roles.forEach((r, i) => memory.push({ role: r.role, topology, idleMiB: idle[i]!, peakMiB: peaks.get(r.proc.pid) ?? Number.NaN }));
         }
       } finally {
-        await sql.end({ timeout: 5 });
+        const codes = await stopRoles(roles);
+        if (codes.some((c) => c !== 0)) options.log(`  a tasker process exited with ${codes.join(", ")}`);
       }
-    } finally {
-      for (const p of procs) p.kill("SIGTERM");
-      const codes = await Promise.all(procs.map((p) => p.exited));
-      if (codes.some((c) => c !== 0)) console.error(`a tasker process exited with ${codes.join(", ")}`);
-    }
-  });
+    });
+  }
+  return { results, memory };
 }
 
-console.log(`tasker engine latency, ms (one task at a time; ${WARMUP} warm-up tasks per workflow not counted)`);
-console.log(`${"topology".padEnd(9)} ${"workflow".padEnd(20)} ${"n".padStart(4)}  ${"server: completed_at - created_at".padEnd(23)}   client: POST until complete seen (${POLL_MS} ms DB poll)`);
-console.log(`${"".padEnd(36)}    p50     p95     p99       p50     p95     p99`);
-await benchTopology("combined");
-await benchTopology("separate");
+function fmt(d: Distribution): string {
+  return `${d.p50.toFixed(1)}/${d.p95.toFixed(1)}/${d.p99.toFixed(1)}`;
+}
+
+function flagValue(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  const raw = i >= 0 ? process.argv[i + 1] : undefined;
+  const n = raw === undefined ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
+  return n;
+}
+
+if (import.meta.main) {
+  const dag = flagValue("--dag", 50);
+  await benchWholeTasks({
+    topologies: ["combined", "separate"],
+    workflows: shippedWorkflows({ linear: flagValue("--linear", 100), diamond: dag, dag }),
+    warmup: 5,
+    pollMs: flagValue("--poll-ms", 1),
+    log: (line) => console.log(line),
+  });
+}

@@ -92,7 +92,16 @@ DECLARE
   v_sort integer;
   v_now timestamptz := clock_timestamp();
 BEGIN
-  -- Lock, check and move in one statement; look closer only when nothing moved.
+  -- Lock first (FOR NO KEY UPDATE: the key never changes, so foreign-key checks of
+  -- rows that reference the task are not blocked), then check, then move.
+  SELECT state INTO v_from FROM tasker.tasks WHERE task_uuid = p_task_uuid FOR NO KEY UPDATE;
+  IF v_from IS NULL OR NOT (v_from = ANY (p_from_states)) THEN
+    RETURN NULL;
+  END IF;
+  IF NOT tasker.task_transition_allowed(v_from, p_to_state) THEN
+    RAISE EXCEPTION 'task % cannot move from % to % (%)', p_task_uuid, v_from, p_to_state, p_event
+      USING ERRCODE = 'TK001';
+  END IF;
   UPDATE tasker.tasks t
      SET state = p_to_state,
          state_entered_at = v_now,
@@ -103,19 +112,8 @@ BEGIN
          owner_process_uuid = CASE WHEN p_to_state IN ('complete', 'error', 'cancelled', 'resolved_manually')
                                    THEN NULL ELSE coalesce(p_processor_uuid, t.owner_process_uuid) END,
          updated_at = v_now
-    FROM (SELECT state FROM tasker.tasks WHERE task_uuid = p_task_uuid FOR UPDATE) old
    WHERE t.task_uuid = p_task_uuid
-     AND old.state = ANY (p_from_states)
-     AND tasker.task_transition_allowed(old.state, p_to_state)
-  RETURNING old.state, t.transition_count INTO v_from, v_sort;
-  IF v_from IS NULL THEN
-    SELECT state INTO v_from FROM tasker.tasks WHERE task_uuid = p_task_uuid;
-    IF v_from = ANY (p_from_states) THEN
-      RAISE EXCEPTION 'task % cannot move from % to % (%)', p_task_uuid, v_from, p_to_state, p_event
-        USING ERRCODE = 'TK001';
-    END IF;
-    RETURN NULL;
-  END IF;
+  RETURNING t.transition_count INTO v_sort;
   -- The previous row stops being most recent before the new one is inserted (the
   -- INSERT reads the CTE, so it runs after it).
   WITH previous AS (
@@ -150,6 +148,14 @@ DECLARE
   v_sort integer;
   v_now timestamptz := clock_timestamp();
 BEGIN
+  SELECT state INTO v_from FROM tasker.workflow_steps WHERE workflow_step_uuid = p_step_uuid FOR NO KEY UPDATE;
+  IF v_from IS NULL OR NOT (v_from = ANY (p_from_states)) THEN
+    RETURN NULL;
+  END IF;
+  IF NOT tasker.step_transition_allowed(v_from, p_to_state) THEN
+    RAISE EXCEPTION 'step % cannot move from % to % (%)', p_step_uuid, v_from, p_to_state, p_event
+      USING ERRCODE = 'TK001';
+  END IF;
   UPDATE tasker.workflow_steps s
      SET state = p_to_state,
          state_entered_at = v_now,
@@ -162,19 +168,8 @@ BEGIN
          lease_expires_at = CASE WHEN p_to_state = 'in_progress' THEN s.lease_expires_at END,
          next_retry_at = CASE WHEN p_to_state = 'waiting_for_retry' THEN s.next_retry_at END,
          updated_at = v_now
-    FROM (SELECT state FROM tasker.workflow_steps WHERE workflow_step_uuid = p_step_uuid FOR UPDATE) old
    WHERE s.workflow_step_uuid = p_step_uuid
-     AND old.state = ANY (p_from_states)
-     AND tasker.step_transition_allowed(old.state, p_to_state)
-  RETURNING old.state, s.transition_count INTO v_from, v_sort;
-  IF v_from IS NULL THEN
-    SELECT state INTO v_from FROM tasker.workflow_steps WHERE workflow_step_uuid = p_step_uuid;
-    IF v_from = ANY (p_from_states) THEN
-      RAISE EXCEPTION 'step % cannot move from % to % (%)', p_step_uuid, v_from, p_to_state, p_event
-        USING ERRCODE = 'TK001';
-    END IF;
-    RETURN NULL;
-  END IF;
+  RETURNING s.transition_count INTO v_sort;
   WITH previous AS (
     UPDATE tasker.workflow_step_transitions SET most_recent = false, updated_at = v_now
      WHERE workflow_step_uuid = p_step_uuid AND most_recent

@@ -121,7 +121,7 @@ BEGIN
     JOIN tasker.named_tasks nt USING (named_task_uuid)
     JOIN tasker.task_namespaces ns USING (task_namespace_uuid)
    WHERE tk.task_uuid = p_task_uuid
-     FOR UPDATE OF tk;
+     FOR NO KEY UPDATE OF tk;
   IF NOT FOUND THEN
     RETURN jsonb_build_object('task_uuid', p_task_uuid, 'found', false);
   END IF;
@@ -207,7 +207,7 @@ BEGIN
        AND tasker.step_is_ready(ws.state, ws.remaining_dependencies, ws.attempts, ws.max_attempts,
                                 ws.retryable, ws.next_retry_at)
      ORDER BY ws.workflow_step_uuid
-       FOR UPDATE OF ws
+       FOR NO KEY UPDATE OF ws
   LOOP
     IF s.state = 'waiting_for_retry' THEN
       PERFORM tasker.transition_step_state(s.workflow_step_uuid, ARRAY['waiting_for_retry'], 'pending', 'retry');

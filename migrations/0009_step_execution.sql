@@ -110,7 +110,7 @@ BEGIN
     INTO s
     FROM tasker.workflow_steps ws JOIN tasker.tasks t USING (task_uuid)
    WHERE ws.workflow_step_uuid = p_step_uuid
-     FOR UPDATE OF ws;
+     FOR NO KEY UPDATE OF ws;
   IF NOT FOUND OR s.state <> 'in_progress' OR s.attempts <> p_attempt OR s.claimed_by IS DISTINCT FROM p_worker_uuid THEN
     RETURN jsonb_build_object('accepted', false, 'state', s.state, 'attempts', s.attempts);
   END IF;
@@ -169,9 +169,9 @@ BEGIN
     RETURN jsonb_build_object('found', false, 'step_uuid', p_step_uuid);
   END IF;
   -- Task lock first, always: the same order as evaluate_task, so no deadlocks.
-  PERFORM 1 FROM tasker.tasks WHERE task_uuid = v_task FOR UPDATE;
+  PERFORM 1 FROM tasker.tasks WHERE task_uuid = v_task FOR NO KEY UPDATE;
   SELECT state, attempts, max_attempts, retryable, backoff, backoff_base_ms, max_backoff_ms, results
-    INTO s FROM tasker.workflow_steps WHERE workflow_step_uuid = p_step_uuid FOR UPDATE;
+    INTO s FROM tasker.workflow_steps WHERE workflow_step_uuid = p_step_uuid FOR NO KEY UPDATE;
 
   IF s.state = 'enqueued_for_orchestration' THEN
     IF coalesce((s.results ->> 'success')::boolean, false) THEN

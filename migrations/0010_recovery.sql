@@ -91,10 +91,14 @@ BEGIN
      WHERE ws.state = 'in_progress'
        AND (ws.lease_expires_at < clock_timestamp()
             OR ws.claimed_by IS NULL
-            OR tasker.process_is_dead(ws.claimed_by, p_dead_after_seconds))
+            -- live processes are judged once (a hashed subplan), not once per step
+            OR ws.claimed_by NOT IN (
+                 SELECT p.process_uuid FROM tasker.processes p
+                  WHERE p.stopped_at IS NULL
+                    AND p.heartbeat_at > clock_timestamp() - make_interval(secs => p_dead_after_seconds)))
      ORDER BY ws.lease_expires_at
      LIMIT p_limit
-       FOR UPDATE OF ws SKIP LOCKED
+       FOR NO KEY UPDATE OF ws SKIP LOCKED
   LOOP
     v_reason := CASE WHEN s.expired THEN 'timeout' ELSE 'worker_lost' END;
     PERFORM tasker.transition_step_state(s.workflow_step_uuid, ARRAY['in_progress'],

@@ -47,7 +47,7 @@ BEGIN
     JOIN tasker.named_tasks nt USING (named_task_uuid)
     JOIN tasker.task_namespaces ns USING (task_namespace_uuid)
    WHERE tk.task_uuid = p_task_uuid
-     FOR UPDATE OF tk;
+     FOR NO KEY UPDATE OF tk;
   IF NOT FOUND THEN
     RETURN jsonb_build_object('found', false);
   END IF;
@@ -58,7 +58,7 @@ BEGIN
     SELECT workflow_step_uuid, state FROM tasker.workflow_steps
      WHERE task_uuid = p_task_uuid AND state NOT IN ('complete', 'cancelled', 'resolved_manually')
      ORDER BY workflow_step_uuid
-       FOR UPDATE
+       FOR NO KEY UPDATE
   LOOP
     PERFORM tasker.transition_step_state(s.workflow_step_uuid, ARRAY[s.state], 'cancelled', 'cancel', p_metadata);
     v_cancelled := v_cancelled || s.workflow_step_uuid;
@@ -96,14 +96,14 @@ BEGIN
     FROM tasker.tasks tk
     JOIN tasker.named_tasks nt USING (named_task_uuid)
     JOIN tasker.task_namespaces ns USING (task_namespace_uuid)
-   WHERE tk.task_uuid = p_task_uuid FOR UPDATE OF tk;
+   WHERE tk.task_uuid = p_task_uuid FOR NO KEY UPDATE OF tk;
   IF v_task_state IS NULL THEN
     RETURN jsonb_build_object('found', false, 'what', 'task');
   END IF;
   SELECT workflow_step_uuid, task_uuid, state, attempts, (SELECT name FROM tasker.named_steps n
                                                         WHERE n.named_step_uuid = ws.named_step_uuid) AS name
     INTO s
-    FROM tasker.workflow_steps ws WHERE workflow_step_uuid = p_step_uuid FOR UPDATE OF ws;
+    FROM tasker.workflow_steps ws WHERE workflow_step_uuid = p_step_uuid FOR NO KEY UPDATE OF ws;
   IF NOT FOUND OR s.task_uuid <> p_task_uuid THEN
     RETURN jsonb_build_object('found', false, 'what', 'step');
   END IF;

@@ -77,7 +77,7 @@ BEGIN
                         WHERE d.task_uuid = t.task_uuid AND d.resolution_status = 'pending')
      ORDER BY t.state_entered_at
      LIMIT p_batch_size
-       FOR UPDATE OF t SKIP LOCKED
+       FOR NO KEY UPDATE OF t SKIP LOCKED
   LOOP
     v_moved := false;
     v_entry := NULL;

@@ -129,6 +129,7 @@ export function startRole(role: Role, resolved: ResolvedConfig, baseLogger: Logg
         role,
         sql,
         createTask: () => engine?.orchestration?.createTask,
+        backpressure: () => engine?.backpressure,
         operator: () => engine?.orchestration?.operator,
         namespaces: () => engine?.namespaces,
         renderPrometheus: () => telemetry.renderPrometheus(),

@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import type { TaskerConfig } from "../config/index.ts";
 import type { Database } from "../db/index.ts";
 import { createProcessHeartbeat } from "../db/processHeartbeat.ts";
+import { createBackpressureGate, type BackpressureGate } from "../orchestration/backpressureGate.ts";
 import { createOrchestration, type Orchestration } from "../orchestration/createOrchestration.ts";
 import { createNotifyListener, type NotifyListener } from "../queue/notifyListener.ts";
 import { instrumentQueueClient } from "../queue/instrumentQueueClient.ts";
@@ -42,6 +43,8 @@ export interface Engine {
   examples: Array<{ namespace: string; name: string; version: string; context: Record<string, unknown> }>;
   /** Queue depth and bloat for `/health/detailed` (also behind the tasker_queue_* gauges). */
   queueHealth: QueueHealthProvider;
+  /** Task creation's queue-depth limit (orchestration and combined roles, when queues.backpressure.max_depth > 0). */
+  backpressure: BackpressureGate | undefined;
 }
 
 /**
@@ -180,5 +183,14 @@ export async function startEngine(
       context: exampleContext(template.inputSchema),
     })),
   );
-  return { orchestration, worker, namespaces, examples, queueHealth };
+  const { backpressure: limits } = config.queues;
+  const backpressure =
+    runsOrchestration && limits.max_depth > 0
+      ? createBackpressureGate(
+          queues,
+          { maxDepth: limits.max_depth, measureIntervalMs: limits.measure_interval_ms, retryAfterSeconds: limits.retry_after_seconds },
+          logger.child({ component: "backpressure" }),
+        )
+      : undefined;
+  return { orchestration, worker, namespaces, examples, queueHealth, backpressure };
 }

@@ -37,6 +37,14 @@ export const CONFIG_SETTINGS: ConfigSettings<TaskerConfig> = {
       reconnect_base_ms: set(250, "First delay before the notification listener reconnects; doubles on each failure."),
       reconnect_max_ms: set(10000, "Upper bound for the listener's reconnect delay (>= reconnect_base_ms)."),
     },
+    backpressure: {
+      max_depth: set(
+        10000,
+        "POST /v1/tasks answers 503 BACKPRESSURE while the namespace's worker queue or orchestration_step_results holds more messages than this; 0 turns it off.",
+      ),
+      measure_interval_ms: set(500, "How long one measurement of a queue's depth is reused by the backpressure check."),
+      retry_after_seconds: set(2, "The Retry-After a BACKPRESSURE answer asks the client to wait."),
+    },
   },
   orchestration: {
     shutdown_timeout_ms: set(30000, "How long the orchestration role drains in-flight work on shutdown before exiting."),

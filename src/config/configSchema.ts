@@ -170,6 +170,11 @@ export const configSchema = object({
     poll_interval_ms: integerIn(10),
     batch_size: integerIn(1, 1000),
     listener: listenerSchema,
+    backpressure: object({
+      max_depth: integerIn(0),
+      measure_interval_ms: integerIn(0, 60_000),
+      retry_after_seconds: integerIn(1, 3600),
+    }),
   }),
   orchestration: object({
     shutdown_timeout_ms: integerIn(0),

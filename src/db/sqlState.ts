@@ -23,3 +23,11 @@ export function sqlStateOf(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** A failure of the connection itself (no SQLSTATE, or class 08 / 57P shutdowns), not of the statement. */
+export function isConnectionError(error: unknown): boolean {
+  const state = sqlStateOf(error);
+  if (state !== undefined) return state.startsWith("08") || state.startsWith("57P");
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("CONNECTION_") || code.startsWith("ECONN") || code === "ETIMEDOUT");
+}

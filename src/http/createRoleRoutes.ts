@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import type { BackpressureGate } from "../orchestration/backpressureGate.ts";
 import type { OperatorActions } from "../orchestration/operatorActions.ts";
 import type { CreateTask } from "../orchestration/taskInitializer.ts";
 import { createAnalyticsRoutes } from "./analyticsRoutes.ts";
@@ -16,6 +17,8 @@ export interface RoleRoutesDeps {
   health: HealthRoutesDeps;
   /** Undefined until the orchestration has started. */
   createTask: () => CreateTask | undefined;
+  /** Task creation's queue-depth limit; undefined when off or not started. */
+  backpressure?: () => BackpressureGate | undefined;
   /** Undefined until the orchestration has started. */
   operator: () => OperatorActions | undefined;
   /** The worker's namespaces once loaded. */
@@ -36,7 +39,7 @@ export function createRoleRoutes(deps: RoleRoutesDeps): ApiRoute[] {
   }
   return [
     ...health,
-    ...createTaskRoutes({ sql, createTask: deps.createTask, operator: deps.operator }),
+    ...createTaskRoutes({ sql, createTask: deps.createTask, backpressure: deps.backpressure, operator: deps.operator }),
     ...createStepRoutes({ sql, operator: deps.operator }),
     ...createTemplateRoutes({ sql, namespaces: () => undefined, permission: "templates:read" }),
     ...createDlqRoutes({ sql }),

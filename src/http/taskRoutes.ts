@@ -1,5 +1,6 @@
 import type { Sql } from "postgres";
 import { TaskerError } from "../lib/errors.ts";
+import type { BackpressureGate } from "../orchestration/backpressureGate.ts";
 import type { OperatorActions } from "../orchestration/operatorActions.ts";
 import type { CreateTask } from "../orchestration/taskInitializer.ts";
 import { listTasks } from "../orchestration/taskListQuery.ts";
@@ -14,6 +15,8 @@ export interface TaskRoutesDeps {
   sql: Sql;
   /** Undefined until the orchestration has started (503 until then). */
   createTask: () => CreateTask | undefined;
+  /** Refuses task creation while the queues are too deep (503 BACKPRESSURE); undefined = no limit. */
+  backpressure?: () => BackpressureGate | undefined;
   /** Operator actions with their lifecycle events; undefined until the orchestration has started. */
   operator: () => OperatorActions | undefined;
 }
@@ -44,12 +47,17 @@ export function createTaskRoutes(deps: TaskRoutesDeps): ApiRoute[] {
           201: { description: "The created task, after its first steps were enqueued", schema: TaskResponseSchema },
           404: { description: "No worker registered this template" },
           409: { description: "A task with this identity already exists" },
-          503: { description: "The orchestration is not running yet" },
+          503: {
+            description:
+              "The orchestration is not running yet (SERVICE_UNAVAILABLE), or a queue is deeper than queues.backpressure.max_depth " +
+              "(BACKPRESSURE, with a Retry-After header and retry_after_seconds)",
+          },
         },
       },
       async ({ body, c }) => {
         const createTask = deps.createTask();
         if (!createTask) throw new TaskerError("SERVICE_UNAVAILABLE", "the orchestration is not running yet");
+        await deps.backpressure?.()?.admit(body.namespace);
         const created = await createTask(body);
         const task = await findTask(sql, created.taskUuid);
         return c.json(task ?? { task_uuid: created.taskUuid, correlation_id: created.correlationId }, 201);

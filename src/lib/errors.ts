@@ -56,7 +56,7 @@ export class MigrationError extends TaskerError {
 }
 
 export class DatabaseUnavailableError extends TaskerError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
+  constructor(message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
     super("DATABASE_UNAVAILABLE", message, options);
   }
 }

@@ -1,6 +1,7 @@
 import type { Sql } from "postgres";
 import * as v from "valibot";
 import { TaskerError } from "../lib/errors.ts";
+import { jsonObjectSchema } from "../lib/jsonObjectSchema.ts";
 import type { TaskEvaluation } from "./taskEvaluation.ts";
 
 const reason = v.pipe(v.string(), v.minLength(1, "must not be empty"), v.maxLength(1000));
@@ -16,7 +17,7 @@ export const StepManualActionSchema = v.variant("action_type", [
     completed_by: actor,
     completion_data: v.object({
       result: v.unknown(),
-      metadata: v.optional(v.record(v.string(), v.unknown())),
+      metadata: v.optional(jsonObjectSchema()),
     }),
   }),
 ]);

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import { isUuid } from "../lib/ids.ts";
-import { NAME_PATTERN } from "../lib/names.ts";
+import { jsonObjectSchema } from "../lib/jsonObjectSchema.ts";
+import { MAX_NAMESPACE_LENGTH, NAME_PATTERN } from "../lib/names.ts";
 
 const uuid = v.pipe(v.string(), v.check((value: string) => isUuid(value), "must be a UUID"));
 const shortText = (max: number) => v.pipe(v.string(), v.maxLength(max, `must be at most ${max} characters`));
@@ -10,10 +11,14 @@ const shortText = (max: number) => v.pipe(v.string(), v.maxLength(max, `must be 
  * orchestration_task_requests messages). Unknown fields are ignored.
  */
 export const TaskRequestSchema = v.object({
-  name: v.pipe(v.string(), v.maxLength(64), v.regex(NAME_PATTERN, "must match ^[a-z_][a-z0-9_]*$")),
-  namespace: v.pipe(v.string(), v.maxLength(64), v.regex(NAME_PATTERN, "must match ^[a-z_][a-z0-9_]*$")),
+  name: v.pipe(v.string(), v.maxLength(64, "must be at most 64 characters"), v.regex(NAME_PATTERN, "must match ^[a-z_][a-z0-9_]*$")),
+  namespace: v.pipe(
+    v.string(),
+    v.maxLength(MAX_NAMESPACE_LENGTH, `must be at most ${MAX_NAMESPACE_LENGTH} characters`),
+    v.regex(NAME_PATTERN, "must match ^[a-z_][a-z0-9_]*$"),
+  ),
   version: v.pipe(v.string(), v.regex(/^\d+\.\d+\.\d+$/, "must look like 1.0.0")),
-  context: v.optional(v.record(v.string(), v.unknown()), {}),
+  context: v.optional(jsonObjectSchema(), {}),
   initiator: v.optional(v.nullable(shortText(128)), null),
   source_system: v.optional(v.nullable(shortText(128)), null),
   reason: v.optional(v.nullable(shortText(128)), null),

@@ -24,6 +24,8 @@ export interface ConsumedMessage {
   message: unknown;
   headers: Record<string, unknown> | null;
   source: "notify" | "poll";
+  /** Deliveries so far, this one included (1 for a message that came inline by NOTIFY). */
+  readCount?: number;
 }
 
 export interface QueueConsumerOptions {
@@ -87,7 +89,9 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
     const work = options
       .handle(message)
       .catch((error: unknown) => {
-        logger.error("message handler failed", { queue_name: queue, msg_id: message.msgId, error: toError(error) });
+        const retryInSeconds = Math.min(options.visibilityTimeoutSeconds, 2 ** Math.max(0, (message.readCount ?? 1) - 1));
+        logger.error("message handler failed", { queue_name: queue, msg_id: message.msgId, retry_in_seconds: retryInSeconds, error: toError(error) });
+        void redeliverSoon(message.msgId, retryInSeconds); // does not hold the slot while the database is away
       })
       .finally(() => {
         running.delete(message.msgId);
@@ -95,6 +99,29 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
       });
     running.set(message.msgId, work);
     return true;
+  };
+
+  /**
+   * A message whose handler failed (a transient database error: the handlers archive what they
+   * refuse) is delivered again in `seconds` (1, 2, 4... by delivery count, at most its visibility
+   * timeout) instead of after the whole visibility timeout. While the database is away the call
+   * itself fails, so it is retried for about as long as the lease would have lasted.
+   */
+  const redeliverSoon = async (msgId: MsgId, seconds: number): Promise<void> => {
+    const deadline = Date.now() + options.visibilityTimeoutSeconds * 1000;
+    for (let attempt = 1; !stopped; attempt += 1) {
+      try {
+        await queues.setVisibilityTimeout(queue, msgId, seconds);
+        return;
+      } catch (error) {
+        const waitMs = backoffMs(attempt, 250, 4_000);
+        if (Date.now() + waitMs >= deadline) {
+          logger.warn("could not schedule a failed message for redelivery", { queue_name: queue, msg_id: msgId, error: toError(error).message });
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+    }
   };
 
   /** A message this consumer read but will not handle goes back to the queue now, not after its lease. */
@@ -141,7 +168,7 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
       limit.release();
       return;
     }
-    const message = { msgId: fetched.msgId, message: fetched.message, headers: fetched.headers, source: "notify" } as const;
+    const message = { msgId: fetched.msgId, message: fetched.message, headers: fetched.headers, source: "notify", readCount: fetched.readCount } as const;
     if (!start(message)) await giveBack(message.msgId);
   };
 
@@ -168,7 +195,7 @@ export function createQueueConsumer(options: QueueConsumerOptions): QueueConsume
     for (const m of messages) if (m.readCount === 1) latency(m.enqueuedAt, "poll");
     for (let i = messages.length; i < reserved; i += 1) limit.release();
     for (const m of messages) {
-      if (!start({ msgId: m.msgId, message: m.message, headers: m.headers, source: "poll" })) await giveBack(m.msgId);
+      if (!start({ msgId: m.msgId, message: m.message, headers: m.headers, source: "poll", readCount: m.readCount })) await giveBack(m.msgId);
     }
     return messages.length === reserved ? messages.length : 0;
   };

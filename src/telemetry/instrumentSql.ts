@@ -1,5 +1,5 @@
 import { SpanKind, trace } from "@opentelemetry/api";
-import { sqlStateOf } from "../db/sqlState.ts";
+import { isConnectionError } from "../db/sqlState.ts";
 import { inSpan } from "./spans.ts";
 import type { Telemetry } from "./telemetry.ts";
 
@@ -8,14 +8,6 @@ export interface SqlCall {
   operation: string;
   /** A state-changing function that is one transaction (recorded as a transaction too). */
   transaction?: boolean;
-}
-
-/** A failure on the connection itself (no SQLSTATE, or class 08 / admin shutdown), not of the statement. */
-function isConnectionError(error: unknown): boolean {
-  const state = sqlStateOf(error);
-  if (state !== undefined) return state.startsWith("08") || state.startsWith("57P");
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && (code.startsWith("CONNECTION_") || code.startsWith("ECONN") || code === "ETIMEDOUT");
 }
 
 /**

@@ -75,16 +75,23 @@ export function createWorker(deps: WorkerDeps): Worker {
   const counters = { completed: 0, failed: 0 };
   let running = 0;
 
+  /**
+   * Submits until it is recorded or refused. A failure (the database is away) is retried for the
+   * lease's grace period at least: the lease still holds (it ends `timeout + grace` after the
+   * claim), so giving up sooner would leave the step in_progress until the reaper re-runs it.
+   */
   const submitWithRetry = async (claimed: ClaimedStep, result: StepExecutionResult, ms: number, log: Logger) => {
+    const giveUpAt = Date.now() + settings.leaseGraceSeconds * 1000;
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await steps.submit(claimed.step.step_uuid, deps.workerId, claimed.step.attempt, result, ms, traceHeaders(telemetry));
       } catch (error) {
         // The submission is the transaction that sends the completion notice.
         metrics.messageSendFailures.add(1, { queue: ORCHESTRATION_STEP_RESULTS });
-        if (attempt >= 5) throw error;
+        const waitMs = backoffMs(attempt, 100, 2000);
+        if (attempt >= 5 && Date.now() + waitMs >= giveUpAt) throw error;
         log.warn("result submission failed; retrying", { attempt, error: toError(error).message });
-        await delay(backoffMs(attempt, 100, 2000));
+        await delay(waitMs);
       }
     }
   };

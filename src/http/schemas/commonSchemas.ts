@@ -1,10 +1,14 @@
 import * as v from "valibot";
+import { MAX_NAMESPACE_LENGTH, NAME_PATTERN } from "../../lib/names.ts";
 
 export const ErrorEnvelopeSchema = v.object({
   error: v.object({
     code: v.pipe(v.string(), v.description("Stable error code, e.g. NOT_FOUND, BAD_REQUEST, CONFLICT")),
     message: v.string(),
     field: v.optional(v.pipe(v.string(), v.description("The request field at fault, for 400s"))),
+    retry_after_seconds: v.optional(
+      v.pipe(v.number(), v.description("With 503 BACKPRESSURE: seconds to wait before retrying (also the Retry-After header)")),
+    ),
   }),
 });
 
@@ -34,3 +38,22 @@ export const TaskParamsSchema = v.object({ task_uuid: uuid("task") });
 export const StepParamsSchema = v.object({ task_uuid: uuid("task"), step_uuid: uuid("step") });
 
 export const JsonObjectSchema = v.record(v.string(), v.unknown());
+
+const NAME_RULE = "must match ^[a-z_][a-z0-9_]*$ (lowercase letters, digits, underscores)";
+
+/**
+ * A namespace, template or step name as the API accepts it: the pattern names must match before
+ * they reach a queue name or a query, so SQL and path characters are a 400 naming the field.
+ */
+export const name = (what: string, maxLength = 64) =>
+  v.pipe(
+    v.string(),
+    v.minLength(1, "must not be empty"),
+    v.maxLength(maxLength, `must be at most ${maxLength} characters`),
+    v.regex(NAME_PATTERN, NAME_RULE),
+    v.description(what),
+  );
+
+export const namespaceName = (what = "Namespace") => name(what, MAX_NAMESPACE_LENGTH);
+
+export const semanticVersion = v.pipe(v.string(), v.regex(/^\d{1,9}\.\d{1,9}\.\d{1,9}$/, "must look like 1.0.0"), v.description("Version, e.g. 1.0.0"));

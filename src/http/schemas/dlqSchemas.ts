@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { jsonObjectSchema } from "../../lib/jsonObjectSchema.ts";
 import { nullableTimestamp, queryInt, timestamp, uuid } from "./commonSchemas.ts";
 
 const RESOLUTION_STATUSES = ["Pending", "ManuallyResolved", "PermanentlyFailed", "Cancelled"] as const;
@@ -35,7 +36,7 @@ export const DlqPatchSchema = v.strictObject(
     resolution_status: v.optional(v.picklist(RESOLUTION_STATUSES, statusMessage)),
     resolution_notes: v.optional(v.pipe(v.string(), v.maxLength(10_000))),
     resolved_by: v.optional(v.pipe(v.string(), v.maxLength(255))),
-    metadata: v.optional(v.record(v.string(), v.unknown())),
+    metadata: v.optional(jsonObjectSchema()),
   },
   "unknown field: allowed are resolution_status, resolution_notes, resolved_by, metadata",
 );

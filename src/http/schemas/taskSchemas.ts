@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { TASK_STATES } from "../../orchestration/stateMachine.ts";
-import { nullableTimestamp, queryInt, timestamp, uuid } from "./commonSchemas.ts";
+import { namespaceName, nullableTimestamp, queryInt, timestamp, uuid } from "./commonSchemas.ts";
 
 const nullableText = v.nullable(v.string());
 
@@ -57,7 +57,7 @@ export const TaskResponseSchema = v.object({
 export const TaskListQuerySchema = v.object({
   page: queryInt(1, 1_000_000, 1, "Page number"),
   per_page: queryInt(1, 100, 25, "Tasks per page"),
-  namespace: v.optional(v.pipe(v.string(), v.description("Only tasks of this namespace"))),
+  namespace: v.optional(namespaceName("Only tasks of this namespace")),
   state: v.optional(v.pipe(v.picklist(TASK_STATES, `must be one of ${TASK_STATES.join(", ")}`), v.description("Only tasks in this state"))),
   status: v.optional(
     v.pipe(v.picklist(TASK_STATES, `must be one of ${TASK_STATES.join(", ")}`), v.description("Alias of state (tasker-core's name)")),

@@ -1,9 +1,10 @@
 import * as v from "valibot";
+import { name, namespaceName, semanticVersion } from "./commonSchemas.ts";
 
 const nullableText = v.nullable(v.string());
 
 export const TemplateListQuerySchema = v.object({
-  namespace: v.optional(v.pipe(v.string(), v.description("Only templates of this namespace"))),
+  namespace: v.optional(namespaceName("Only templates of this namespace")),
 });
 
 export const TemplateListResponseSchema = v.object({
@@ -14,12 +15,10 @@ export const TemplateListResponseSchema = v.object({
   total_count: v.number(),
 });
 
-const segment = (what: string) => v.pipe(v.string(), v.minLength(1), v.maxLength(64), v.description(what));
-
 export const TemplateParamsSchema = v.object({
-  namespace: segment("Namespace"),
-  name: segment("Template name"),
-  version: segment("Version, e.g. 1.0.0"),
+  namespace: namespaceName(),
+  name: name("Template name"),
+  version: semanticVersion,
 });
 
 export const TemplateDetailSchema = v.object({

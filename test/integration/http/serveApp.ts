@@ -16,6 +16,7 @@ export interface ServeAppOptions {
   sql: Sql;
   role?: RoleRoutesDeps["role"];
   createTask?: RoleRoutesDeps["createTask"];
+  backpressure?: RoleRoutesDeps["backpressure"];
   operator?: RoleRoutesDeps["operator"];
   lifecycleState?: () => string;
   web?: Partial<TaskerConfig["web"]>;
@@ -31,6 +32,7 @@ export function serveApp(options: ServeAppOptions): ServedApp {
     role: options.role ?? "combined",
     sql: options.sql,
     createTask: options.createTask ?? (() => undefined),
+    backpressure: options.backpressure,
     operator: options.operator ?? (() => undefined),
     namespaces: () => ["linear_workflow"],
     renderPrometheus: () => disabledTelemetry().renderPrometheus(),
