@@ -51,7 +51,7 @@ TASKER_ENV=production and log level warn; no-op steps come from \`bench/handlers
 | \`throughput.ts\` | no-op steps/s at saturation (1 and 2 workers) with CPU split and SQL function stats; pgbench ceiling |
 | \`peerGraphile.ts\` | graphile-worker jobs/s and enqueue-to-start on the same server |
 | \`microBenchmarks.ts\` | mitata: CPU hot paths (message, template, result, executeStep) |
-| \`startupTime.ts\`, \`telemetryOverhead.ts\` | binary start to ready and idle RSS; telemetry on/off (skipped until the binary has the switch) |
+| \`startupTime.ts\`, \`telemetryOverhead.ts\` | binary start to ready and idle RSS; whole tasks with tracing off and on |
 `;
 
 export function renderReport(r: RunResults, resultsFile: string): string {

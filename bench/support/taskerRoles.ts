@@ -54,7 +54,8 @@ export async function startRole(role: Role, url: string, options: StartOptions =
       DATABASE_URL: url,
       TASKER_TELEMETRY__LOG_FORMAT: "json",
       TASKER_TELEMETRY__LOG_LEVEL: "warn",
-      ...(process.env["TASKER_CONFIG_ROOT"] ? { TASKER_CONFIG_ROOT: process.env["TASKER_CONFIG_ROOT"] } : {}),
+      // Any TASKER_* variable of the bench's own environment tunes the roles under test.
+      ...Object.fromEntries(Object.entries(process.env).filter(([k, v]) => k.startsWith("TASKER_") && v !== undefined)),
       ...options.env,
     },
   });
