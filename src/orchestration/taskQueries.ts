@@ -47,10 +47,13 @@ export interface StepSummary {
   results: unknown;
 }
 
-/** One query: the task, its execution context and every step (with results). */
-export async function findTask(sql: Sql, taskUuid: string): Promise<TaskResponse | undefined> {
-  const [row] = await sql<{ task: TaskResponse | null }[]>`
-    SELECT jsonb_build_object(
+/**
+ * The TaskResponse fields of a task as jsonb_build_object arguments, over the
+ * aliases t (tasks), nt (named_tasks), ns (task_namespaces) and c
+ * (task_execution_context): one list for the single task and the task list.
+ */
+export function taskResponseFields(sql: Sql) {
+  return sql`
              'task_uuid', t.task_uuid, 'name', nt.name, 'namespace', ns.name, 'version', nt.version,
              'status', t.state, 'created_at', t.created_at, 'updated_at', t.updated_at,
              'completed_at', t.completed_at, 'context', t.context, 'initiator', t.initiator,
@@ -60,7 +63,13 @@ export async function findTask(sql: Sql, taskUuid: string): Promise<TaskResponse
              'in_progress_steps', c.in_progress_steps + c.enqueued_steps, 'completed_steps', c.completed_steps,
              'failed_steps', c.failed_steps, 'ready_steps', c.ready_steps,
              'execution_status', c.execution_status, 'recommended_action', c.recommended_action,
-             'completion_percentage', c.completion_percentage, 'health_status', c.health_status,
+             'completion_percentage', c.completion_percentage, 'health_status', c.health_status`;
+}
+
+/** One query: the task, its execution context and every step (with results). */
+export async function findTask(sql: Sql, taskUuid: string): Promise<TaskResponse | undefined> {
+  const [row] = await sql<{ task: TaskResponse | null }[]>`
+    SELECT jsonb_build_object(${taskResponseFields(sql)},
              'steps', (
                SELECT coalesce(jsonb_agg(jsonb_build_object(
                         'workflow_step_uuid', s.workflow_step_uuid, 'name', st.name, 'current_state', s.state,
