@@ -98,8 +98,17 @@ BEGIN
                     AND p.heartbeat_at > clock_timestamp() - make_interval(secs => p_dead_after_seconds)))
      ORDER BY ws.lease_expires_at
      LIMIT p_limit
-       FOR NO KEY UPDATE OF ws SKIP LOCKED
   LOOP
+    -- Task row first, then the step (the order every engine function uses), and check
+    -- again under the locks: another orchestrator or the worker itself may have moved it.
+    PERFORM 1 FROM tasker.tasks WHERE task_uuid = s.task_uuid FOR NO KEY UPDATE;
+    PERFORM 1 FROM tasker.workflow_steps
+      WHERE workflow_step_uuid = s.workflow_step_uuid AND state = 'in_progress'
+        AND attempts = s.attempts AND claimed_by IS NOT DISTINCT FROM s.claimed_by
+        FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+      CONTINUE;
+    END IF;
     v_reason := CASE WHEN s.expired THEN 'timeout' ELSE 'worker_lost' END;
     PERFORM tasker.transition_step_state(s.workflow_step_uuid, ARRAY['in_progress'],
       'enqueued_as_error_for_orchestration', 'enqueue_as_error_for_orchestration',
