@@ -128,9 +128,33 @@ export interface ChaosDriver {
   stop(): Promise<void>;
 }
 
+/** Handler executions a process started and has not finished (from its own logs). */
+function runningOn(proc: RoleProcess): number {
+  const finished = new Set(executions([proc], "fixture step finished").map((e) => `${e.step_uuid}#${e.attempt}`));
+  return executions([proc]).filter((e) => !finished.has(`${e.step_uuid}#${e.attempt}`)).length;
+}
+
 /**
- * Every `everyMs`, kill -9s a random live process of a random pool (of those
- * given), waits for it to exit and starts a replacement in the same pool.
+ * Which live process to kill: for workers, one in the middle of a handler when one
+ * is within a short wait (so a kill interrupts a step, which is what the run is
+ * meant to prove recovery from); otherwise any.
+ */
+async function victimIndex(pool: ProcessPool): Promise<number> {
+  if (pool.role === "worker") {
+    const deadline = Date.now() + 3000;
+    while (Date.now() < deadline) {
+      const busy = pool.live.findIndex((proc) => runningOn(proc) > 0);
+      if (busy >= 0) return busy;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+  return Math.floor(Math.random() * pool.live.length);
+}
+
+/**
+ * Every `everyMs`, kill -9s a live process of a random pool (of those given; a
+ * worker busy in a handler when there is one), waits for it to exit and starts a
+ * replacement in the same pool.
  * `maxKills` bounds the run.
  */
 export function startChaos(pools: ProcessPool[], options: { everyMs: number; maxKills: number; restartDelayMs?: number }): ChaosDriver {
@@ -153,7 +177,8 @@ export function startChaos(pools: ProcessPool[], options: { everyMs: number; max
       const candidates = pools.filter((p) => p.live.length > 0);
       const pool = candidates[Math.floor(Math.random() * candidates.length)];
       if (!pool) break;
-      const victim = pool.live.splice(Math.floor(Math.random() * pool.live.length), 1)[0]!;
+      const index = await victimIndex(pool);
+      const victim = pool.live.splice(index, 1)[0]!;
       victim.kill("SIGKILL");
       await victim.exited;
       kills.push({ role: pool.role, pid: victim.pid, processId: victim.processId, atMs: Date.now() - started });
