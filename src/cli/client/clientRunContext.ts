@@ -21,3 +21,10 @@ export function writeJson(write: (text: string) => void, value: unknown): void {
 export function actorOf(by: string | undefined, env: ClientRunContext["env"]): string {
   return by ?? env["USER"] ?? env["LOGNAME"] ?? "tasker-cli";
 }
+
+/** Prints a command's result: the API JSON with --json, else the human form. Exit code 0. */
+export function showResult(ctx: ClientRunContext, value: unknown, human: () => string): number {
+  if (ctx.json) writeJson(ctx.stdout, value);
+  else ctx.stdout(human());
+  return 0;
+}

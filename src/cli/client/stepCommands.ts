@@ -11,7 +11,7 @@ import {
   uuidArgument,
   type ClientGlobals,
 } from "./clientArgs.ts";
-import { actorOf, writeJson, type ClientRunContext } from "./clientRunContext.ts";
+import { actorOf, showResult, type ClientRunContext } from "./clientRunContext.ts";
 
 /** The manual actions, by CLI verb. `by` is filled from --by or $USER when the command runs. */
 export type StepActionRequest =
@@ -107,11 +107,7 @@ const VERBS = { retry: "reset for retry:", resolve: "resolved manually:", comple
 
 export async function runStepCommand(command: StepCommand, ctx: ClientRunContext): Promise<number> {
   const { client } = ctx;
-  const show = (value: unknown, human: () => string): number => {
-    if (ctx.json) writeJson(ctx.stdout, value);
-    else ctx.stdout(human());
-    return 0;
-  };
+  const show = (value: unknown, human: () => string): number => showResult(ctx, value, human);
   switch (command.action) {
     case "list": {
       const steps = await client.listSteps(command.taskUuid);

@@ -15,7 +15,7 @@ import {
   uuidArgument,
   type ClientGlobals,
 } from "./clientArgs.ts";
-import { writeJson, type ClientRunContext } from "./clientRunContext.ts";
+import { showResult, type ClientRunContext } from "./clientRunContext.ts";
 import { watchTask } from "./watchTask.ts";
 
 export type ContextSource = { kind: "inline"; value: Record<string, unknown> } | { kind: "file"; path: string };
@@ -145,11 +145,7 @@ async function readContext(source: ContextSource, cwd: string): Promise<Record<s
 
 export async function runTaskCommand(command: TaskCommand, ctx: ClientRunContext): Promise<number> {
   const { client } = ctx;
-  const show = (value: unknown, human: () => string): number => {
-    if (ctx.json) writeJson(ctx.stdout, value);
-    else ctx.stdout(human());
-    return 0;
-  };
+  const show = (value: unknown, human: () => string): number => showResult(ctx, value, human);
   switch (command.action) {
     case "create": {
       const task = await client.createTask({ ...command.request, context: await readContext(command.context, ctx.cwd) });
