@@ -13,6 +13,7 @@ import { parseYaml } from "../src/runtime/index.ts";
 import { parseTemplate, templateFromConfiguration, toTemplateConfiguration, validateTaskContext } from "../src/templates/index.ts";
 import { silentLogger } from "../src/telemetry/logger.ts";
 import { findNonJson } from "../src/worker/jsonResult.ts";
+import { createInlineRunner } from "../src/worker/handlerRunner.ts";
 import { executeStep } from "../src/worker/stepExecutor.ts";
 import { decodeStepMessage } from "../src/worker/stepMessage.ts";
 import type { ClaimedStep } from "../src/worker/stepRepository.ts";
@@ -54,8 +55,10 @@ export async function runMicroBenchmarks(options: { quick: boolean; log: (l: str
     dependency_results: { init: { value: 36 } },
   };
   const shutdown = new AbortController().signal;
+  const noop = { callable: "only", fn: () => result, modulePath: "(inline)", exportName: "default" };
+  const runner = createInlineRunner();
   const execution = await executeStep({
-    claimed, handler: () => result, timeoutMs: 5000, shutdownSignal: shutdown, workerId: "w", hostname: "h", logger: silentLogger,
+    claimed, handler: noop, runner, timeoutMs: 5000, shutdownSignal: shutdown, workerId: "w", hostname: "h", logger: silentLogger,
   });
 
   const cases: Array<[string, () => unknown]> = [
@@ -69,7 +72,7 @@ export async function runMicroBenchmarks(options: { quick: boolean; log: (l: str
     ["result JSON validation (findNonJson)", () => findNonJson(result)],
     ["result serialisation (JSON.stringify StepExecutionResult)", () => JSON.stringify(execution.result)],
     ["executeStep around a no-op handler (async)", () => executeStep({
-      claimed, handler: () => result, timeoutMs: 5000, shutdownSignal: shutdown, workerId: "w", hostname: "h", logger: silentLogger,
+      claimed, handler: noop, runner, timeoutMs: 5000, shutdownSignal: shutdown, workerId: "w", hostname: "h", logger: silentLogger,
     })],
   ];
 

@@ -30,7 +30,7 @@ npm run bench          # full: builds dist/tasker, every section, repeated runs 
                        # writes bench/results/<date>-<sha>.json and this file
 npm run bench:quick    # about a minute: small counts, one repeat; writes bench/results/<date>-<sha>-quick.json
 node_modules/.bin/bun bench/run.ts --only sql,peer --repeats 1   # sections: sql notify paths e2e
-                       # throughput pgbench peer micro startup telemetry; --no-telemetry skips the last
+                       # isolation throughput pgbench peer micro startup telemetry; --no-telemetry skips the last
 node_modules/.bin/bun bench/generateDataset.ts --tasks 50000     # time the data generator alone
 node_modules/.bin/bun bench/engineLatency.ts --linear 100 --dag 50   # whole-task latency alone
 \`\`\`
@@ -269,6 +269,22 @@ ${table(["path", "p50", "avg", "p99"], r.micro.map((x) => [x.name, fmtNs(x.p50Ns
     out.push(`## Start-up of the compiled binary (spawn → /health/ready 200, database already migrated)
 
 ${table(["role", "p50 ms", "max ms", "runs"], r.startup.map((s) => [s.role, f0(s.toReady.p50), f0(s.toReady.max), String(s.toReady.n)]))}
+`);
+  }
+  if (r.isolation) {
+    const iso = r.isolation;
+    const rows = (iso.none[0] ?? []).map((x) => {
+      const pick = (set: NonNullable<RunResults["isolation"]>["none"]) => medianOfRuns(set.map((run) => run.find((y) => y.topology === x.topology && y.workflow === x.workflow)!.server));
+      const none = pick(iso.none);
+      const thread = pick(iso.thread);
+      return [x.topology, x.label, ppp(none), ppp(thread), `${f1(((thread.p50 - none.p50) / none.p50) * 100)} %`];
+    });
+    out.push(`## Handler isolation (server ms, p50 / p95 / p99)
+
+The whole-task runs back to back with handlers inline (\`worker.handler_isolation = "none"\`) and in handler threads
+(\`"thread"\`, the default: one message to the thread and one back per step).
+
+${table(["topology", "workflow", "inline", "threads", "p50 change"], rows)}
 `);
   }
   if (r.telemetry) {

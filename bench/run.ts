@@ -34,7 +34,7 @@ import type { Distribution } from "./support/stats.ts";
 import { startOtlpSink, telemetrySupport } from "./telemetryOverhead.ts";
 import { benchPgbench, benchThroughput, type PgbenchResult, type ThroughputResult } from "./throughput.ts";
 
-const SECTIONS = ["sql", "notify", "paths", "e2e", "throughput", "pgbench", "peer", "micro", "startup", "telemetry"] as const;
+const SECTIONS = ["sql", "notify", "paths", "e2e", "isolation", "throughput", "pgbench", "peer", "micro", "startup", "telemetry"] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Profile {
@@ -85,6 +85,8 @@ export interface RunResults {
   notify?: Distribution[];
   paths?: NoopPathResult[];
   e2e?: { results: WholeTaskResult[][]; memory: RoleMemory[][] };
+  /** Whole tasks with handlers in handler threads (the default) and inline (worker.handler_isolation = "none"). */
+  isolation?: { thread: WholeTaskResult[][]; none: WholeTaskResult[][] };
   telemetry?: {
     supported: boolean;
     note?: string;
@@ -181,6 +183,18 @@ async function main(): Promise<number> {
   await section("e2e", async () => {
     const runs = await repeat(repeats, "e2e", () => wholeTasks());
     results.e2e = { results: runs.map((r) => r.results), memory: runs.map((r) => r.memory) };
+  });
+  await section("isolation", async () => {
+    const thread: WholeTaskResult[][] = [];
+    const none: WholeTaskResult[][] = [];
+    // Alternating order, as for telemetry: a load drift hits both sides alike.
+    for (let i = 0; i < repeats; i += 1) {
+      for (const mode of i % 2 === 0 ? (["none", "thread"] as const) : (["thread", "none"] as const)) {
+        log(`  handler_isolation = ${mode}:`);
+        (mode === "none" ? none : thread).push((await wholeTasks({ TASKER_WORKER__HANDLER_ISOLATION: mode })).results);
+      }
+    }
+    results.isolation = { thread, none };
   });
   await section("throughput", async () => {
     const oneWorker: ThroughputResult[] = [];

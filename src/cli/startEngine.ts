@@ -13,6 +13,7 @@ import type { Logger } from "../telemetry/logger.ts";
 import { disabledTelemetry, type Telemetry } from "../telemetry/telemetry.ts";
 import { createWorker, type Worker } from "../worker/createWorker.ts";
 import { loadNamespaces } from "../worker/loadNamespaces.ts";
+import { createHandlerRunner } from "../worker/createHandlerRunner.ts";
 import { toWorkerNamespace } from "../worker/workerNamespace.ts";
 import type { Role } from "./parseCommandLine.ts";
 import type { ProcessLifecycle } from "./processLifecycle.ts";
@@ -162,6 +163,15 @@ export async function startEngine(
       hostname: hostname(),
       telemetry,
       namespaces: loaded.map(toWorkerNamespace),
+      runner: createHandlerRunner(
+        {
+          isolation: config.worker.handler_isolation,
+          maxConcurrentSteps: config.worker.max_concurrent_steps,
+          maxMemoryMb: config.worker.handler_max_memory_mb,
+          abortGraceMs: config.worker.handler_abort_grace_ms,
+        },
+        logger.child({ component: "handler_threads" }),
+      ),
       settings: {
         ...queueSettings,
         maxConcurrentSteps: config.worker.max_concurrent_steps,

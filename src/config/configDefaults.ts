@@ -74,6 +74,12 @@ export const CONFIG_SETTINGS: ConfigSettings<TaskerConfig> = {
     default_step_timeout_ms: set(30000, "Step handler timeout when its template sets none."),
     max_step_timeout_ms: set(3600000, "Upper bound for any step's timeout, including a template's timeout_seconds."),
     lease_grace_seconds: set(30, "Extra time past a step's timeout before its attempt is presumed lost and retried."),
+    handler_isolation: set<TaskerConfig["worker"]["handler_isolation"]>(
+      "thread",
+      'Where handlers run: "thread" = each call in a handler thread that is stopped when it blocks past its timeout, exceeds handler_max_memory_mb or crashes (a failure of that step only); "none" = in the worker\'s event loop (no isolation, shared module state; for trusted handlers).',
+    ),
+    handler_max_memory_mb: set(512, "With handler_isolation = \"thread\": a handler thread holding more memory than this is stopped and its step fails memory_limit_exceeded (retryable)."),
+    handler_abort_grace_ms: set(1000, "With handler_isolation = \"thread\": how long a handler may take to return after its timeout or a shutdown abort before its thread is stopped."),
     max_result_bytes: set(1048576, "Largest handler result accepted, in bytes of its JSON text; a larger one fails the step permanently (result_too_large)."),
     heartbeat_interval_ms: set(5000, "How often this process records that it is alive (tasker.processes)."),
     shutdown_timeout_ms: set(30000, "How long the worker role lets running handlers finish on shutdown before exiting."),

@@ -9,3 +9,4 @@ export { readTextFile, fileExists } from "./files.ts";
 export { runtimeInfo } from "./runtimeInfo.ts";
 export { listDirectory, resolveRealPath, isDirectory, type DirectoryEntry, type DirectoryEntryKind } from "./directories.ts";
 export { registerSdkModule, SDK_MODULE_NAME } from "./registerSdkModule.ts";
+export { heapBytes, startHandlerThread } from "./handlerThreads.ts";

@@ -40,7 +40,8 @@ function serializeError(error: Error): LogFields {
   return out;
 }
 
-function normalize(fields: LogFields): LogFields {
+/** Drops undefined fields and turns Error values into plain objects (type, message, code, stack, cause). */
+export function normalizeLogFields(fields: LogFields): LogFields {
   const out: LogFields = {};
   for (const [key, value] of Object.entries(fields)) {
     if (value === undefined) continue;
@@ -68,7 +69,7 @@ export function createLogger(options: LoggerOptions): Logger {
     const log = (level: LogLevel, message: string, fields?: LogFields): void => {
       if (rank(level) < threshold) return;
       const time = new Date().toISOString();
-      const merged = normalize({ ...bound, ...fields });
+      const merged = normalizeLogFields({ ...bound, ...fields });
       const line =
         options.format === "json"
           ? safeStringify({ time, level, msg: message, ...merged })
@@ -82,7 +83,7 @@ export function createLogger(options: LoggerOptions): Logger {
       warn: (m, f) => log("warn", m, f),
       error: (m, f) => log("error", m, f),
       fatal: (m, f) => log("fatal", m, f),
-      child: (fields) => make({ ...bound, ...normalize(fields) }),
+      child: (fields) => make({ ...bound, ...normalizeLogFields(fields) }),
       isLevelEnabled: (level) => rank(level) >= threshold,
     };
   };

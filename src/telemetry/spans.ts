@@ -109,3 +109,22 @@ export function addSpanEvent(name: string, attributes: () => Attributes): void {
   if (span?.isRecording()) span.addEvent(name, attributes());
 }
 
+
+/** A span started for work that runs elsewhere (a handler thread), ended when that work reports back. */
+export interface RelayedSpan {
+  span: Span;
+  end(error?: string): void;
+}
+
+/** Starts a child of `parent` (a span the caller holds, not the active one); undefined when tracing is off. */
+export function startRelayedSpan(telemetry: Telemetry, name: string, parent: Span): RelayedSpan | undefined {
+  const span = telemetry.tracer?.startSpan(name, {}, trace.setSpan(context.active(), parent));
+  if (!span) return undefined;
+  return {
+    span,
+    end(error) {
+      if (error !== undefined) span.setStatus({ code: SpanStatusCode.ERROR, message: error });
+      span.end();
+    },
+  };
+}

@@ -6,12 +6,13 @@ import type { NotifyListener } from "../queue/notifyListener.ts";
 import type { QueueClient } from "../queue/queueClient.ts";
 import { createQueueConsumer, type ConsumedMessage, type QueueConsumer, type QueueMode } from "../queue/queueConsumer.ts";
 import { notifyChannel, ORCHESTRATION_STEP_RESULTS, workerQueueName } from "../queue/queueNames.ts";
-import type { StepHandler } from "../sdk/stepContext.ts";
 import type { TaskTemplate } from "../templates/taskTemplate.ts";
 import { createLifecycleEmitter, type TransitionSubject } from "../telemetry/lifecycleEmitter.ts";
 import type { Logger } from "../telemetry/logger.ts";
-import { activeTraceFields, contextFromHeaders, inSpan, linkFromHeaders, traceHeaders } from "../telemetry/spans.ts";
+import type { Span } from "@opentelemetry/api";
+import { activeTraceFields, contextFromHeaders, inSpan, linkFromHeaders, startRelayedSpan, traceHeaders } from "../telemetry/spans.ts";
 import { disabledTelemetry, type Telemetry } from "../telemetry/telemetry.ts";
+import type { HandlerRunner, ResolvedHandler } from "./handlerRunner.ts";
 import { executeStep } from "./stepExecutor.ts";
 import { decodeStepMessage } from "./stepMessage.ts";
 import { createStepRepository, type ClaimedStep, type StepExecutionResult } from "./stepRepository.ts";
@@ -22,7 +23,7 @@ export interface WorkerNamespace {
   namespace: string;
   templates: TaskTemplate[];
   /** The handler for a step of a template, by `template@version` then step name. */
-  handlerFor(templateName: string, version: string, stepName: string): StepHandler | undefined;
+  handlerFor(templateName: string, version: string, stepName: string): ResolvedHandler | undefined;
 }
 
 export interface WorkerSettings {
@@ -47,6 +48,8 @@ export interface WorkerDeps {
   hostname: string;
   namespaces: readonly WorkerNamespace[];
   settings: WorkerSettings;
+  /** Where handlers run (createHandlerRunner: handler threads or inline); closed by drain(). */
+  runner: HandlerRunner;
   /** Metrics, spans and lifecycle events; nothing is recorded without it. */
   telemetry?: Telemetry;
 }
@@ -196,6 +199,7 @@ export function createWorker(deps: WorkerDeps): Worker {
           const result = await executeStep({
             claimed,
             handler,
+            runner: deps.runner,
             timeoutMs,
             maxResultBytes: settings.maxResultBytes,
             shutdownSignal: abortRunning.signal,
@@ -207,6 +211,8 @@ export function createWorker(deps: WorkerDeps): Worker {
                   tracing: {
                     span,
                     trace: (name, fn) => inSpan(telemetry, name, {}, async (child) => fn(child ?? span)),
+                    // Every StepSpan handed out here is an OpenTelemetry span.
+                    openChild: (name, parent) => startRelayedSpan(telemetry, name, parent as Span) ?? { span: parent, end: () => {} },
                     traceparent: traceHeaders(telemetry)?.["traceparent"],
                   },
                 }
@@ -295,18 +301,26 @@ export function createWorker(deps: WorkerDeps): Worker {
       for (const consumer of consumers) consumer.wake();
     },
     async drain(timeoutMs) {
-      await Promise.all(consumers.map((c) => c.stop()));
-      const inFlight = consumers.flatMap((c) => c.inFlight());
-      if (inFlight.length === 0) return;
-      logger.info("waiting for running steps", { running: inFlight.length, timeout_ms: timeoutMs });
-      const settled = Promise.allSettled(inFlight);
-      const deadline = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), timeoutMs).unref());
-      if ((await Promise.race([settled, deadline])) === "timeout") {
-        logger.warn("aborting steps still running at the shutdown deadline", { running });
-        abortRunning.abort(new Error("shutdown"));
-        await Promise.race([settled, delay(2000)]);
+      try {
+        await drainSteps(timeoutMs);
+      } finally {
+        await deps.runner.close();
       }
     },
     stats: () => ({ running, ...counters }),
   };
+
+  async function drainSteps(timeoutMs: number): Promise<void> {
+    await Promise.all(consumers.map((c) => c.stop()));
+    const inFlight = consumers.flatMap((c) => c.inFlight());
+    if (inFlight.length === 0) return;
+    logger.info("waiting for running steps", { running: inFlight.length, timeout_ms: timeoutMs });
+    const settled = Promise.allSettled(inFlight);
+    const deadline = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), timeoutMs).unref());
+    if ((await Promise.race([settled, deadline])) === "timeout") {
+      logger.warn("aborting steps still running at the shutdown deadline", { running });
+      abortRunning.abort(new Error("shutdown"));
+      await Promise.race([settled, delay(2000)]);
+    }
+  }
 }

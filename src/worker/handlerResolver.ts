@@ -17,8 +17,15 @@ export interface ResolveHandlersOptions {
   display?: string;
 }
 
+/** Where a callable's function was found, so a handler thread can import it again. */
+export interface HandlerSource {
+  modulePath: string;
+  exportName: string;
+}
+
 export interface HandlerResolution {
   handlers: Map<string, StepHandler>;
+  sources: Map<string, HandlerSource>;
   /** Callables with no handler. */
   missing: string[];
   /** Why each missing callable was not found (for error messages). */
@@ -56,6 +63,7 @@ function resolveOne(modules: LoadedModule[], callable: string, folder: string, r
     if (!first.imported.ok) return; // already reported as an import failure
     if (isFunction(first.imported.exports["default"])) {
       result.handlers.set(callable, first.imported.exports["default"]);
+      result.sources.set(callable, { modulePath: first.file.realPath, exportName: "default" });
       return;
     }
   }
@@ -63,6 +71,7 @@ function resolveOne(modules: LoadedModule[], callable: string, folder: string, r
   const only = named[0];
   if (named.length === 1 && only?.imported.ok) {
     result.handlers.set(callable, only.imported.exports[callable] as StepHandler);
+    result.sources.set(callable, { modulePath: only.file.realPath, exportName: callable });
     return;
   }
   if (named.length > 1) {
@@ -92,7 +101,7 @@ export async function collectHandlers(
   callables: readonly string[],
   options: ResolveHandlersOptions = {},
 ): Promise<HandlerResolution> {
-  const result: HandlerResolution = { handlers: new Map(), missing: [], notFound: new Map(), issues: [] };
+  const result: HandlerResolution = { handlers: new Map(), sources: new Map(), missing: [], notFound: new Map(), issues: [] };
   const folder = options.display ?? join(namespaceDir);
   let nsReal: string;
   let rootReal: string;

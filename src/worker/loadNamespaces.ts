@@ -1,6 +1,6 @@
 import type { StepHandler } from "../sdk/index.ts";
 import { collectTemplates, TemplateError, type LoadedTemplate } from "../templates/index.ts";
-import { collectHandlers } from "./handlerResolver.ts";
+import { collectHandlers, type HandlerSource } from "./handlerResolver.ts";
 
 export interface LoadedNamespace {
   namespace: string;
@@ -9,6 +9,8 @@ export interface LoadedNamespace {
   templates: LoadedTemplate[];
   /** Handler by `handler.callable`, for every callable of every template in the namespace. */
   handlers: ReadonlyMap<string, StepHandler>;
+  /** The module and export of each handler, for handler threads. */
+  sources: ReadonlyMap<string, HandlerSource>;
 }
 
 /**
@@ -35,7 +37,7 @@ export async function loadNamespaces(handlersDir: string, namespaces?: readonly 
         issues.push({ file, step: step.name, message: `handler "${step.handler.callable}" not found: ${reason}` });
       }
     }
-    loaded.push({ namespace: folder.namespace, dir: folder.realPath, templates: folder.templates, handlers: resolution.handlers });
+    loaded.push({ namespace: folder.namespace, dir: folder.realPath, templates: folder.templates, handlers: resolution.handlers, sources: resolution.sources });
   }
   if (issues.length > 0) throw new TemplateError(issues);
   return loaded;

@@ -1,7 +1,6 @@
-import type { StepContext, StepHandler, StepSpan } from "../sdk/stepContext.ts";
-import { TaskerError } from "../lib/errors.ts";
 import type { Logger } from "../telemetry/logger.ts";
-import { findNonJson } from "./jsonResult.ts";
+import { stepFailure, type Invocation } from "./handlerInvocation.ts";
+import type { HandlerRunner, HandlerTracing, ResolvedHandler } from "./handlerRunner.ts";
 import { classifyThrown, type StepFailure } from "./stepFailure.ts";
 import type { ClaimedStep, StepExecutionResult } from "./stepRepository.ts";
 
@@ -15,7 +14,9 @@ export interface StepExecution {
 
 export interface ExecuteStepOptions {
   claimed: ClaimedStep;
-  handler: StepHandler | undefined;
+  handler: ResolvedHandler | undefined;
+  /** Where the handler runs (inline or in a handler thread). */
+  runner: HandlerRunner;
   timeoutMs: number;
   /** Largest result accepted, in UTF-8 bytes of its JSON text (worker.max_result_bytes); default 1 MiB. */
   maxResultBytes?: number;
@@ -25,147 +26,85 @@ export interface ExecuteStepOptions {
   hostname: string;
   logger: Logger;
   /** The execution's span and child-span helper for ctx.span / ctx.trace (no-ops by default). */
-  tracing?: { span: StepSpan; trace: StepContext["trace"]; traceparent?: string | undefined };
+  tracing?: HandlerTracing & { traceparent?: string | undefined };
 }
-
-const noopSpan: StepSpan = {
-  setAttribute() {
-    return this;
-  },
-  addEvent() {
-    return this;
-  },
-  isRecording: () => false,
-};
-
-const noopTracing = { span: noopSpan, trace: async <T>(_name: string, fn: (span: StepSpan) => T | Promise<T>) => fn(noopSpan) };
 
 export const DEFAULT_MAX_RESULT_BYTES = 1_048_576;
-
-/** A permanent failure of the step (the handler ran but its result cannot be stored). */
-function resultFailure(errorType: string, message: string): StepFailure {
-  return { message, errorType, retryable: false, retryAfterSeconds: undefined, backtrace: undefined, metadata: undefined };
-}
 
 class TimeoutFailure extends Error {}
 class ShutdownFailure extends Error {}
 
-function buildContext(claimed: ClaimedStep, signal: AbortSignal, log: Logger, tracing: Pick<StepContext, "span" | "trace">): StepContext {
-  const { task, step, dependency_results: dependencyResults } = claimed;
-  const context = task.context;
-  return {
-    task: {
-      uuid: task.task_uuid,
-      namespace: task.namespace,
-      name: task.name,
-      version: task.version,
-      context,
-      correlationId: task.correlation_id,
-      parentCorrelationId: task.parent_correlation_id,
-    },
-    context,
-    step: {
-      uuid: step.step_uuid,
-      name: step.name,
-      attempt: step.attempt,
-      maxAttempts: step.max_attempts,
-      inputs: step.inputs,
-    },
-    dependencyResults,
-    getDependencyResult<T = unknown>(stepName: string): T {
-      if (!Object.hasOwn(dependencyResults, stepName)) {
-        throw new TaskerError(
-          "DEPENDENCY_NOT_FOUND",
-          `step "${step.name}" has no completed ancestor named "${stepName}" (ancestors: ${Object.keys(dependencyResults).join(", ") || "none"})`,
-        );
-      }
-      return dependencyResults[stepName] as T;
-    },
-    signal,
-    log,
-    span: tracing.span,
-    trace: tracing.trace,
-  };
+type Ended = { kind: "returned"; invocation: Invocation } | { kind: "timeout" | "shutdown"; error: Error };
+
+/** Runs the handler until it returns, the timeout passes or the worker shuts down, whichever is first. */
+async function runToEnd(options: ExecuteStepOptions, handler: ResolvedHandler): Promise<Ended> {
+  const running = options.runner.run({
+    claimed: options.claimed,
+    handler,
+    maxResultBytes: options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES,
+    log: options.logger,
+    tracing: options.tracing,
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onShutdown: (() => void) | undefined;
+  const stopped = new Promise<Ended>((resolve) => {
+    timer = setTimeout(
+      () => resolve({ kind: "timeout", error: new TimeoutFailure(`the handler did not finish within ${options.timeoutMs} ms`) }),
+      options.timeoutMs,
+    );
+    onShutdown = () => resolve({ kind: "shutdown", error: new ShutdownFailure("the worker is shutting down") });
+    if (options.shutdownSignal.aborted) onShutdown();
+    else options.shutdownSignal.addEventListener("abort", onShutdown, { once: true });
+  });
+  try {
+    const ended = await Promise.race([running.done.then((invocation): Ended => ({ kind: "returned", invocation })), stopped]);
+    if (ended.kind !== "returned") running.abort(ended.error);
+    return ended;
+  } finally {
+    clearTimeout(timer);
+    if (onShutdown) options.shutdownSignal.removeEventListener("abort", onShutdown);
+  }
 }
 
 /**
  * Runs one attempt of a step's handler and turns whatever happens into a
  * StepExecutionResult: a JSON return value is success; a throw, a non-JSON
- * result, a missing handler, a timeout or a shutdown abort is a failure with
- * `retryable` and `error_type`. Never throws.
+ * result, a missing handler, a timeout, a shutdown abort or a handler thread
+ * that was stopped (memory, crash) is a failure with `retryable` and
+ * `error_type`. Never throws.
  */
 export async function executeStep(options: ExecuteStepOptions): Promise<StepExecution> {
   const { claimed, workerId, hostname } = options;
   const startedAt = new Date();
   const started = performance.now();
-  const controller = new AbortController();
-  const onShutdown = (): void => controller.abort(new ShutdownFailure("the worker is shutting down"));
-  if (options.shutdownSignal.aborted) onShutdown();
-  else options.shutdownSignal.addEventListener("abort", onShutdown, { once: true });
-  let timer: ReturnType<typeof setTimeout> | undefined;
 
   let outcome: ExecutionOutcome;
   let value: unknown = null;
   let failure: StepFailure | undefined;
-  try {
-    if (!options.handler) {
-      outcome = "handler_not_found";
-      failure = {
-        message: `no handler for step "${claimed.step.name}" in namespace "${claimed.task.namespace}" on this worker`,
-        errorType: "handler_not_found",
-        retryable: false,
-        retryAfterSeconds: undefined,
-        backtrace: undefined,
-        metadata: undefined,
-      };
-    } else {
-      const handler = options.handler;
-      const context = buildContext(claimed, controller.signal, options.logger, options.tracing ?? noopTracing);
-      const timedOut = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const error = new TimeoutFailure(`the handler did not finish within ${options.timeoutMs} ms`);
-          controller.abort(error);
-          reject(error);
-        }, options.timeoutMs);
-      });
-      const aborted = new Promise<never>((_, reject) => {
-        controller.signal.addEventListener("abort", () => reject(controller.signal.reason as Error), { once: true });
-      });
-      value = await Promise.race([Promise.resolve().then(() => handler(context)), timedOut, aborted]);
-      if (value === undefined) value = null;
-      const problem = findNonJson(value);
-      const maxBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
-      const bytes = problem ? 0 : Buffer.byteLength(JSON.stringify(value));
-      if (problem) {
-        outcome = "failure";
-        failure = resultFailure("invalid_result", `the handler's result is not JSON: ${problem}`);
-        value = null;
-      } else if (bytes > maxBytes) {
-        outcome = "failure";
-        failure = resultFailure(
-          "result_too_large",
-          `the handler's result is ${bytes} bytes of JSON, over the limit of ${maxBytes} (worker.max_result_bytes)`,
-        );
-        value = null;
-      } else {
+  if (!options.handler) {
+    outcome = "handler_not_found";
+    failure = stepFailure(
+      "handler_not_found",
+      `no handler for step "${claimed.step.name}" in namespace "${claimed.task.namespace}" on this worker`,
+      false,
+    );
+  } else {
+    const ended = await runToEnd(options, options.handler);
+    if (ended.kind === "returned") {
+      if (ended.invocation.ok) {
         outcome = "success";
+        value = JSON.parse(ended.invocation.json) as unknown;
+      } else {
+        outcome = "failure";
+        failure = ended.invocation.failure;
       }
-    }
-  } catch (thrown) {
-    if (thrown instanceof TimeoutFailure) {
+    } else if (ended.kind === "timeout") {
       outcome = "timeout";
-      failure = { ...classifyThrown(thrown), errorType: "timeout", retryable: true };
-    } else if (thrown instanceof ShutdownFailure) {
-      outcome = "shutdown";
-      failure = { ...classifyThrown(thrown), errorType: "worker_shutdown", retryable: true };
+      failure = { ...classifyThrown(ended.error), errorType: "timeout", retryable: true };
     } else {
-      outcome = "failure";
-      failure = classifyThrown(thrown);
+      outcome = "shutdown";
+      failure = { ...classifyThrown(ended.error), errorType: "worker_shutdown", retryable: true };
     }
-    value = null;
-  } finally {
-    if (timer) clearTimeout(timer);
-    options.shutdownSignal.removeEventListener("abort", onShutdown);
   }
 
   const executionTimeMs = Math.round((performance.now() - started) * 1000) / 1000;

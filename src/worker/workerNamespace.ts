@@ -1,15 +1,17 @@
-import type { StepHandler } from "../sdk/stepContext.ts";
 import type { WorkerNamespace } from "./createWorker.ts";
+import type { ResolvedHandler } from "./handlerRunner.ts";
 import type { LoadedNamespace } from "./loadNamespaces.ts";
 
 /** Indexes a loaded namespace for dispatch: (template, version, step) to its handler. */
 export function toWorkerNamespace(loaded: LoadedNamespace): WorkerNamespace {
-  const index = new Map<string, Map<string, StepHandler>>();
+  const index = new Map<string, Map<string, ResolvedHandler>>();
   for (const { template } of loaded.templates) {
-    const bySteps = new Map<string, StepHandler>();
+    const bySteps = new Map<string, ResolvedHandler>();
     for (const step of template.steps) {
-      const handler = loaded.handlers.get(step.handler.callable);
-      if (handler) bySteps.set(step.name, handler);
+      const callable = step.handler.callable;
+      const fn = loaded.handlers.get(callable);
+      const source = loaded.sources.get(callable);
+      if (fn && source) bySteps.set(step.name, { callable, fn, ...source });
     }
     index.set(`${template.name}@${template.version}`, bySteps);
   }

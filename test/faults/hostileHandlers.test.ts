@@ -1,7 +1,9 @@
 /**
  * Handlers that misbehave (test/fixtures/handlers/fault_hostile): throw non-Error
  * values, return non-JSON (function, bigint, Date, a cycle), return more than
- * worker.max_result_bytes, hang past their timeout ignoring ctx.signal. Each is
+ * worker.max_result_bytes, hang past their timeout ignoring ctx.signal, spin in a
+ * loop that never yields, allocate without end (blocked or yielding), call
+ * process.exit, throw from a timer. With handler threads (the default) each is
  * a recorded failure of its own step with a clear error_type and message; the
  * healthy steps of the same task, a step that returns a large but allowed
  * result, and other tasks keep running on the same worker process. (A task with
@@ -17,6 +19,7 @@ import { createMany, FAULT_TEST_TIMEOUT_MS, mixedTask, report, size, startMixedR
 const db = useTestDatabase(import.meta.file);
 
 const LIMIT = 256 * 1024;
+const MEMORY_LIMIT_MB = 128;
 
 /** step name → [error_type, a fragment of the message]. */
 const EXPECTED_FAILURES: Record<string, [string, string]> = {
@@ -29,6 +32,11 @@ const EXPECTED_FAILURES: Record<string, [string, string]> = {
   return_cyclic: ["invalid_result", "result.self is a circular reference"],
   return_huge: ["result_too_large", `over the limit of ${LIMIT} (worker.max_result_bytes)`],
   hang_ignoring_signal: ["timeout", "did not finish within 1000 ms"],
+  spin_forever: ["timeout", "did not finish within 1000 ms"],
+  exhaust_memory: ["memory_limit_exceeded", `over the limit of ${MEMORY_LIMIT_MB} MiB (worker.handler_max_memory_mb)`],
+  exhaust_memory_async: ["memory_limit_exceeded", `over the limit of ${MEMORY_LIMIT_MB} MiB (worker.handler_max_memory_mb)`],
+  exit_process: ["handler_crashed", "exit code 7"],
+  throw_later: ["handler_crashed", "thrown from a timer"],
 };
 
 test(
@@ -36,7 +44,7 @@ test(
   async () => {
     const procs: RoleProcess[] = [];
     try {
-      const env = { TASKER_WORKER__MAX_RESULT_BYTES: String(LIMIT) };
+      const env = { TASKER_WORKER__MAX_RESULT_BYTES: String(LIMIT), TASKER_WORKER__HANDLER_MAX_MEMORY_MB: String(MEMORY_LIMIT_MB) };
       procs.push(await startMixedRole("orchestration", db.url));
       procs.push(await startRole("worker", { databaseUrl: db.url, handlersDir: FIXTURE_HANDLERS, namespaces: ["fault_hostile", "fault_mixed"], env }));
       const [orchestration, worker] = procs as [RoleProcess, RoleProcess];

@@ -18,6 +18,7 @@ import { createLogger, type Logger } from "../../src/telemetry/logger.ts";
 import type { Telemetry } from "../../src/telemetry/telemetry.ts";
 import { createWorker, type Worker } from "../../src/worker/createWorker.ts";
 import { loadNamespaces } from "../../src/worker/loadNamespaces.ts";
+import { createHandlerRunner, type HandlerIsolation } from "../../src/worker/createHandlerRunner.ts";
 import { toWorkerNamespace } from "../../src/worker/workerNamespace.ts";
 import { REPO_ROOT } from "./binary.ts";
 
@@ -35,6 +36,8 @@ export interface TestEngineOptions {
   namespaces?: string[];
   mode?: QueueMode;
   maxConcurrentSteps?: number;
+  /** worker.handler_isolation (default "thread", as in production). */
+  isolation?: HandlerIsolation;
   /** Metrics, spans and lifecycle events (none by default). */
   telemetry?: Telemetry;
 }
@@ -98,6 +101,10 @@ export async function startTestEngine(options: TestEngineOptions): Promise<TestE
     hostname: hostname(),
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
     namespaces: loaded.map(toWorkerNamespace),
+    runner: createHandlerRunner(
+      { isolation: options.isolation ?? "thread", maxConcurrentSteps: options.maxConcurrentSteps ?? 10, maxMemoryMb: 512, abortGraceMs: 500 },
+      logger,
+    ),
     settings: {
       ...queueSettings,
       maxConcurrentSteps: options.maxConcurrentSteps ?? 10,

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { silentLogger } from "../../../src/telemetry/logger.ts";
 import type { StepHandler } from "../../../src/sdk/stepContext.ts";
+import { createInlineRunner } from "../../../src/worker/handlerRunner.ts";
 import { executeStep } from "../../../src/worker/stepExecutor.ts";
 import type { ClaimedStep } from "../../../src/worker/stepRepository.ts";
 
@@ -25,7 +26,8 @@ const claimed: ClaimedStep = {
 const run = (handler: StepHandler, maxResultBytes?: number) =>
   executeStep({
     claimed,
-    handler,
+    handler: { callable: "unit_step", fn: handler, modulePath: "(inline)", exportName: "default" },
+    runner: createInlineRunner(),
     timeoutMs: 1_000,
     ...(maxResultBytes === undefined ? {} : { maxResultBytes }),
     shutdownSignal: new AbortController().signal,

@@ -1,0 +1,27 @@
+import { heapSize } from "bun:jsc";
+
+/** Bytes in this thread's JavaScript heap (its own VM; ArrayBuffer contents included). */
+export function heapBytes(): number {
+  return heapSize();
+}
+
+/** Whether this code runs from a `bun build --compile` binary (its modules live in /$bunfs/). */
+function isCompiled(): boolean {
+  return import.meta.url.includes("/$bunfs/");
+}
+
+/**
+ * The handler thread's entry module. In the binary it is a second entry point of the build
+ * (package.json "build"), stored relative to src/ beside the main entry; from source it is
+ * the .ts file itself.
+ */
+export function handlerThreadUrl(): URL {
+  return isCompiled()
+    ? new URL("./worker/isolation/handlerThread.ts", import.meta.url)
+    : new URL("../worker/isolation/handlerThread.ts", import.meta.url);
+}
+
+/** A handler thread: a Bun Worker (its own event loop and heap) that can be terminated mid-loop. */
+export function startHandlerThread(name: string): Worker {
+  return new Worker(handlerThreadUrl(), { name });
+}

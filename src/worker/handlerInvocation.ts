@@ -1,0 +1,53 @@
+import type { StepContext, StepHandler } from "../sdk/stepContext.ts";
+import { findNonJson } from "./jsonResult.ts";
+import { classifyThrown, type StepFailure } from "./stepFailure.ts";
+
+/** How one call of a handler ended, as plain data (a handler thread posts it as is). */
+export type Invocation = { ok: true; json: string } | { ok: false; failure: StepFailure };
+
+/** A failure of the step that no handler code raised (a bad result, a killed thread...). */
+export function stepFailure(errorType: string, message: string, retryable: boolean): StepFailure {
+  return { message, errorType, retryable, retryAfterSeconds: undefined, backtrace: undefined, metadata: undefined };
+}
+
+/** Failure metadata is stored as JSON: keep what survives JSON, drop the rest. */
+function jsonMetadata(metadata: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (metadata === undefined) return undefined;
+  try {
+    return JSON.parse(JSON.stringify(metadata)) as Record<string, unknown>;
+  } catch {
+    return { note: "the error's metadata is not JSON and was dropped" };
+  }
+}
+
+/**
+ * Calls a handler and checks what it returns: a JSON value of at most `maxResultBytes` UTF-8
+ * bytes is success (as its JSON text); a throw is classified (StepError, retryable flag,
+ * non-Error values); a non-JSON or oversized result is a permanent failure. Never throws.
+ * Timeouts and aborts are the caller's: this waits for the handler, however long it takes.
+ */
+export async function invokeHandler(handler: StepHandler, ctx: StepContext, maxResultBytes: number): Promise<Invocation> {
+  let value: unknown;
+  try {
+    value = await Promise.resolve().then(() => handler(ctx));
+  } catch (thrown) {
+    const failure = classifyThrown(thrown);
+    return { ok: false, failure: { ...failure, metadata: jsonMetadata(failure.metadata) } };
+  }
+  if (value === undefined) value = null;
+  const problem = findNonJson(value);
+  if (problem) return { ok: false, failure: stepFailure("invalid_result", `the handler's result is not JSON: ${problem}`, false) };
+  const json = JSON.stringify(value);
+  const bytes = Buffer.byteLength(json);
+  if (bytes > maxResultBytes) {
+    return {
+      ok: false,
+      failure: stepFailure(
+        "result_too_large",
+        `the handler's result is ${bytes} bytes of JSON, over the limit of ${maxResultBytes} (worker.max_result_bytes)`,
+        false,
+      ),
+    };
+  }
+  return { ok: true, json };
+}

@@ -1,0 +1,116 @@
+/**
+ * Entry of a handler thread (a Bun Worker started by handlerThreadPool). It imports handler
+ * modules itself, builds `ctx` from the claimed step it is sent, runs one handler at a time and
+ * posts back how it ended. Logs and span changes travel to the worker as messages; the heap size
+ * is posted every HEAP_REPORT_MS so the pool can stop a handler that exhausts memory.
+ * A second entry point of the compiled binary (package.json "build").
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { heapBytes } from "../../runtime/handlerThreads.ts";
+import { registerSdkModule } from "../../runtime/registerSdkModule.ts";
+import type { StepHandler, StepSpan } from "../../sdk/stepContext.ts";
+import { normalizeLogFields, type LogFields, type Logger, type LogLevel } from "../../telemetry/logger.ts";
+import { invokeHandler, stepFailure, type Invocation } from "../handlerInvocation.ts";
+import { buildStepContext } from "../stepContextBuilder.ts";
+import { currentThreadId } from "./threadFaults.ts";
+import { HEAP_REPORT_MS, type FromThread, type SpanOp, type ToThread } from "./threadMessages.ts";
+
+declare const self: {
+  onmessage: ((event: MessageEvent<ToThread>) => void) | null;
+  postMessage(message: FromThread): void;
+};
+
+function post(message: FromThread): void {
+  try {
+    self.postMessage(message);
+  } catch {
+    // A log field or span value that cannot be cloned: send what survives JSON instead.
+    self.postMessage(JSON.parse(JSON.stringify(message, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))) as FromThread);
+  }
+}
+
+const controllers = new Map<number, AbortController>();
+/** The ctx.trace span a call runs in, so nested ctx.trace calls nest their spans. */
+const openSpan = new AsyncLocalStorage<number>();
+
+function threadLogger(runId: number, levels: ReadonlySet<LogLevel>, bound: LogFields): Logger {
+  const log = (level: LogLevel, message: string, fields?: LogFields): void => {
+    if (!levels.has(level)) return;
+    post({ type: "log", runId, level, message, fields: normalizeLogFields({ ...bound, ...fields }) });
+  };
+  return {
+    trace: (m, f) => log("trace", m, f),
+    debug: (m, f) => log("debug", m, f),
+    info: (m, f) => log("info", m, f),
+    warn: (m, f) => log("warn", m, f),
+    error: (m, f) => log("error", m, f),
+    fatal: (m, f) => log("fatal", m, f),
+    child: (fields) => threadLogger(runId, levels, { ...bound, ...fields }),
+    isLevelEnabled: (level) => levels.has(level),
+  };
+}
+
+function threadSpan(runId: number, spanId: number, recording: boolean): StepSpan {
+  const change = (op: SpanOp): void => {
+    if (recording) post({ type: "span", runId, spanId, change: op });
+  };
+  const span: StepSpan = {
+    setAttribute(key, value) {
+      change({ op: "attribute", key, value });
+      return span;
+    },
+    addEvent(name, attributes) {
+      change({ op: "event", name, attributes });
+      return span;
+    },
+    isRecording: () => recording,
+  };
+  return span;
+}
+
+async function loadHandler(modulePath: string, exportName: string): Promise<StepHandler | Invocation> {
+  try {
+    const exports = (await import(modulePath)) as Record<string, unknown>;
+    const fn = exports[exportName];
+    if (typeof fn === "function") return fn as StepHandler;
+    return { ok: false, failure: stepFailure("handler_not_found", `${modulePath} no longer exports a function "${exportName}"`, false) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { ok: false, failure: stepFailure("handler_not_found", `failed to import ${modulePath} in the handler thread: ${message}`, false) };
+  }
+}
+
+async function run(message: Extract<ToThread, { type: "run" }>): Promise<void> {
+  const { runId, recording } = message;
+  const controller = new AbortController();
+  controllers.set(runId, controller);
+  let nextSpanId = 1;
+  const trace = async <T>(name: string, fn: (span: StepSpan) => T | Promise<T>): Promise<T> => {
+    const spanId = nextSpanId++;
+    if (recording) post({ type: "spanStart", runId, spanId, parentSpanId: openSpan.getStore() ?? 0, name });
+    try {
+      const value = await openSpan.run(spanId, () => fn(threadSpan(runId, spanId, recording)));
+      if (recording) post({ type: "spanEnd", runId, spanId, error: undefined });
+      return value;
+    } catch (error) {
+      if (recording) post({ type: "spanEnd", runId, spanId, error: error instanceof Error ? error.message : String(error) });
+      throw error;
+    }
+  };
+  const log = threadLogger(runId, new Set(message.logLevels), {});
+  const ctx = buildStepContext(message.claimed, controller.signal, log, { span: threadSpan(runId, 0, recording), trace });
+  const handler = await loadHandler(message.modulePath, message.exportName);
+  const invocation = typeof handler === "function" ? await invokeHandler(handler, ctx, message.maxResultBytes) : handler;
+  controllers.delete(runId);
+  post({ type: "result", runId, invocation, heapBytes: heapBytes() });
+}
+
+registerSdkModule();
+self.onmessage = (event) => {
+  const message = event.data;
+  if (message.type === "run") void run(message);
+  else controllers.get(message.runId)?.abort(new Error(message.reason));
+};
+const tid = currentThreadId();
+post({ type: "heap", heapBytes: heapBytes(), tid });
+setInterval(() => post({ type: "heap", heapBytes: heapBytes(), tid }), HEAP_REPORT_MS);

@@ -1,0 +1,260 @@
+import { toError } from "../../lib/errors.ts";
+import { startHandlerThread } from "../../runtime/index.ts";
+import type { StepSpan } from "../../sdk/stepContext.ts";
+import { LOG_LEVELS, type Logger } from "../../telemetry/logger.ts";
+import { stepFailure, type Invocation } from "../handlerInvocation.ts";
+import { noopTracing, type HandlerJob, type HandlerRunner, type OpenedSpan, type RunningHandler } from "../handlerRunner.ts";
+import type { StepFailure } from "../stepFailure.ts";
+import { chargeGrowth, estimateThreadBytes, newMeter, recordHeapReport, type ThreadMeter } from "./memoryAttribution.ts";
+import { minorFaults } from "./threadFaults.ts";
+import { HEAP_REPORT_MS, type FromThread, type ToThread } from "./threadMessages.ts";
+
+export interface HandlerThreadPoolOptions {
+  /** Idle threads kept for reuse (worker.max_concurrent_steps); more start when all are busy. */
+  maxIdle: number;
+  /** A thread holding more than this is stopped and its step fails `memory_limit_exceeded`. */
+  maxMemoryBytes: number;
+  /** After a timeout or shutdown abort, how long a handler may take to return before its thread is stopped. */
+  abortGraceMs: number;
+  logger: Logger;
+}
+
+interface Run {
+  runId: number;
+  job: HandlerJob;
+  settled: boolean;
+  settle(invocation: Invocation): void;
+  /** ctx.trace spans the thread opened, by its span id (0 is the execution span). */
+  spans: Map<number, OpenedSpan>;
+  graceTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+interface Slot {
+  id: number;
+  thread: Worker;
+  stopping: boolean;
+  run: Run | undefined;
+  memory: ThreadMeter;
+  /** Kernel thread id, once the thread reported it (Linux). */
+  tid: number | undefined;
+}
+
+/** Reports later than this mean the thread's event loop is blocked. */
+const STALE_AFTER_MS = 3 * HEAP_REPORT_MS;
+const MIB = 1024 * 1024;
+
+/**
+ * The message of an error that escaped a handler thread. Bun's ErrorEvent.message is the
+ * printed error (a source excerpt, then `error: <message>`, then the stack): keep the message.
+ */
+export function describeThreadError(event: Pick<ErrorEvent, "message" | "error">): string {
+  if (event.error instanceof Error) return event.error.message;
+  const text = event.message || toError(event.error).message;
+  const line = /^(?:error|[A-Za-z]*Error): (.+)$/m.exec(text);
+  return line?.[1] ?? (text.split("\n").find((l) => l.trim() !== "") ?? "unknown error");
+}
+
+const crashed = (message: string): StepFailure => stepFailure("handler_crashed", message, true);
+
+/**
+ * Runs each handler call in a handler thread (worker.handler_isolation = "thread"): a Bun Worker
+ * with its own event loop and heap, one call at a time. A handler that never yields is stopped
+ * when its abort grace passes after the timeout; one whose thread grows past maxMemoryBytes is
+ * stopped at once (`memory_limit_exceeded`); one that crashes its thread (an uncaught error in a
+ * callback, `process.exit`) fails `handler_crashed`. Each is a failure of that step only: the
+ * worker's event loop, its other steps and its heartbeat go on, and a fresh thread takes the slot.
+ */
+export function createHandlerThreadPool(options: HandlerThreadPoolOptions): HandlerRunner {
+  const { logger } = options;
+  const slots = new Set<Slot>();
+  const idle: Slot[] = [];
+  let nextSlotId = 1;
+  let nextRunId = 1;
+  let closed = false;
+  const rss = (): number => process.memoryUsage.rss();
+
+  const settleRun = (run: Run, invocation: Invocation): void => {
+    if (run.settled) return;
+    run.settled = true;
+    clearTimeout(run.graceTimer);
+    for (const [spanId, opened] of run.spans) if (spanId !== 0) opened.end("the handler's thread ended before this span");
+    run.settle(invocation);
+  };
+
+  const stop = (slot: Slot, failure: StepFailure): void => {
+    if (slot.stopping) return;
+    slot.stopping = true;
+    slots.delete(slot);
+    const at = idle.indexOf(slot);
+    if (at >= 0) idle.splice(at, 1);
+    void slot.thread.terminate();
+    if (slot.run) settleRun(slot.run, { ok: false, failure });
+    slot.run = undefined;
+  };
+
+  const release = (slot: Slot): void => {
+    slot.run = undefined;
+    if (closed || idle.length >= options.maxIdle) {
+      slot.stopping = true;
+      slots.delete(slot);
+      void slot.thread.terminate();
+    } else {
+      idle.push(slot);
+    }
+  };
+
+  const onMessage = (slot: Slot, message: FromThread): void => {
+    if (message.type === "heap" || message.type === "result") recordHeapReport(slot.memory, message.heapBytes, performance.now());
+    if (message.type === "heap") {
+      slot.tid ??= message.tid;
+      return;
+    }
+    const run = slot.run;
+    const current = run !== undefined && run.runId === message.runId;
+    switch (message.type) {
+      case "result":
+        if (current) {
+          settleRun(run, message.invocation);
+          release(slot);
+        }
+        return;
+      case "log":
+        if (current) run.job.log[message.level](message.message, message.fields);
+        else logger[message.level](message.message, { ...message.fields, after_step_ended: true });
+        return;
+      case "span":
+      case "spanStart":
+      case "spanEnd":
+        if (current) relaySpan(run, message);
+        return;
+    }
+  };
+
+  const relaySpan = (run: Run, message: Extract<FromThread, { type: "span" | "spanStart" | "spanEnd" }>): void => {
+    const tracing = run.job.tracing ?? noopTracing;
+    if (message.type === "spanStart") {
+      const parent: StepSpan = run.spans.get(message.parentSpanId)?.span ?? tracing.span;
+      run.spans.set(message.spanId, tracing.openChild(message.name, parent));
+      return;
+    }
+    const opened = run.spans.get(message.spanId);
+    if (!opened) return;
+    if (message.type === "spanEnd") {
+      opened.end(message.error);
+      run.spans.delete(message.spanId);
+    } else if (message.change.op === "attribute") {
+      opened.span.setAttribute(message.change.key, message.change.value);
+    } else {
+      opened.span.addEvent(message.change.name, message.change.attributes);
+    }
+  };
+
+  const spawn = (): Slot => {
+    const id = nextSlotId++;
+    const thread = startHandlerThread(`tasker-handler-${id}`);
+    const slot: Slot = { id, thread, stopping: false, run: undefined, memory: newMeter(performance.now()), tid: undefined };
+    thread.addEventListener("message", (event: MessageEvent<FromThread>) => onMessage(slot, event.data));
+    thread.addEventListener("error", (event: ErrorEvent) => {
+      event.preventDefault();
+      const message = describeThreadError(event);
+      logger.error("a handler crashed its thread; the thread is replaced", { thread: id, error: message, ...stepFields(slot) });
+      stop(slot, crashed(`the handler crashed its thread: ${message}`));
+    });
+    thread.addEventListener("close", (event: Event) => {
+      if (slot.stopping) return;
+      const code = (event as CloseEvent).code;
+      logger.error("a handler ended its thread; the thread is replaced", { thread: id, exit_code: code, ...stepFields(slot) });
+      stop(slot, crashed(`the handler ended its thread (exit code ${code}), e.g. by calling process.exit()`));
+    });
+    slots.add(slot);
+    return slot;
+  };
+
+  const stepFields = (slot: Slot) =>
+    slot.run ? { step_uuid: slot.run.job.claimed.step.step_uuid, step_name: slot.run.job.claimed.step.name } : {};
+
+  let lastRss = rss();
+  let lastOwnFaults = minorFaults(process.pid);
+  /** Charges the process's growth to threads (see memoryAttribution) and stops those over the limit. */
+  const watchMemory = (): void => {
+    const rssNow = rss();
+    const growth = rssNow - lastRss;
+    lastRss = rssNow;
+    const ownFaults = minorFaults(process.pid);
+    const otherFaults = ownFaults !== undefined && lastOwnFaults !== undefined ? ownFaults - lastOwnFaults : 0;
+    lastOwnFaults = ownFaults;
+    if (slots.size === 0) return;
+    const watched = [...slots];
+    chargeGrowth(
+      watched.map((slot) => slot.memory),
+      watched.map((slot) => (slot.tid === undefined ? undefined : minorFaults(slot.tid))),
+      otherFaults,
+      growth,
+    );
+    const now = performance.now();
+    for (const slot of watched) {
+      const bytes = estimateThreadBytes(slot.memory, now, STALE_AFTER_MS);
+      if (bytes <= options.maxMemoryBytes) continue;
+      const usedMiB = Math.round(bytes / MIB);
+      const limitMiB = Math.round(options.maxMemoryBytes / MIB);
+      logger.error("a handler exceeded the memory limit; its thread is stopped", {
+        thread: slot.id,
+        used_mib: usedMiB,
+        limit_mib: limitMiB,
+        ...stepFields(slot),
+      });
+      stop(
+        slot,
+        stepFailure(
+          "memory_limit_exceeded",
+          `the handler used about ${usedMiB} MiB, over the limit of ${limitMiB} MiB (worker.handler_max_memory_mb); its thread was stopped`,
+          true,
+        ),
+      );
+    }
+  };
+  const watchdog = setInterval(watchMemory, HEAP_REPORT_MS);
+  watchdog.unref();
+
+  return {
+    isolation: "thread",
+    run(job): RunningHandler {
+      if (closed) return { done: Promise.resolve({ ok: false, failure: stepFailure("worker_shutdown", "the worker is shutting down", true) }), abort: () => {} };
+      const slot = idle.pop() ?? spawn();
+      let settle!: (invocation: Invocation) => void;
+      const done = new Promise<Invocation>((resolve) => (settle = resolve));
+      const tracing = job.tracing ?? noopTracing;
+      const run: Run = { runId: nextRunId++, job, settled: false, settle, spans: new Map([[0, { span: tracing.span, end: () => {} }]]), graceTimer: undefined };
+      slot.run = run;
+      const message: ToThread = {
+        type: "run",
+        runId: run.runId,
+        modulePath: job.handler.modulePath,
+        exportName: job.handler.exportName,
+        claimed: job.claimed,
+        maxResultBytes: job.maxResultBytes,
+        logLevels: LOG_LEVELS.filter((level) => job.log.isLevelEnabled(level)),
+        recording: tracing.span.isRecording(),
+      };
+      slot.thread.postMessage(message);
+      return {
+        done,
+        abort(reason) {
+          if (run.settled || slot.run !== run) return;
+          slot.thread.postMessage({ type: "abort", runId: run.runId, reason: reason.message } satisfies ToThread);
+          run.graceTimer = setTimeout(() => {
+            if (slot.run !== run) return;
+            logger.warn("a handler did not return after its abort; its thread is stopped", { thread: slot.id, ...stepFields(slot), grace_ms: options.abortGraceMs });
+            stop(slot, stepFailure("handler_stopped", `the handler did not return within ${options.abortGraceMs} ms of its abort (${reason.message})`, true));
+          }, options.abortGraceMs);
+        },
+      };
+    },
+    close() {
+      closed = true;
+      clearInterval(watchdog);
+      for (const slot of [...slots]) stop(slot, stepFailure("worker_shutdown", "the worker is shutting down", true));
+      return Promise.resolve();
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import type { LogFields, LogLevel } from "../../telemetry/logger.ts";
+import type { Invocation } from "../handlerInvocation.ts";
+import type { ClaimedStep } from "../stepRepository.ts";
+
+/** How often a handler thread posts its heap size. */
+export const HEAP_REPORT_MS = 100;
+
+/**
+ * What the worker and a handler thread say to each other (structured-clone data only).
+ * One thread runs one step at a time; `runId` tells a late message of an earlier run apart.
+ */
+export type ToThread =
+  | {
+      type: "run";
+      runId: number;
+      modulePath: string;
+      exportName: string;
+      claimed: ClaimedStep;
+      maxResultBytes: number;
+      /** Log levels the worker writes; the thread does not post the others. */
+      logLevels: LogLevel[];
+      /** ctx.span.isRecording(). */
+      recording: boolean;
+    }
+  | { type: "abort"; runId: number; reason: string };
+
+/** Span 0 is the execution's own span (worker.handler); ctx.trace opens 1, 2, ... */
+export type SpanOp =
+  | { op: "attribute"; key: string; value: string | number | boolean }
+  | { op: "event"; name: string; attributes: Record<string, string | number | boolean> | undefined };
+
+export type FromThread =
+  | { type: "result"; runId: number; invocation: Invocation; heapBytes: number }
+  /** Every HEAP_REPORT_MS while the thread's event loop runs; `tid` is its kernel thread id. */
+  | { type: "heap"; heapBytes: number; tid: number | undefined }
+  | { type: "log"; runId: number; level: LogLevel; message: string; fields: LogFields | undefined }
+  | { type: "span"; runId: number; spanId: number; change: SpanOp }
+  | { type: "spanStart"; runId: number; spanId: number; parentSpanId: number; name: string }
+  | { type: "spanEnd"; runId: number; spanId: number; error: string | undefined };
