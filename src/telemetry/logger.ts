@@ -61,33 +61,38 @@ function formatPretty(time: string, level: LogLevel, message: string, fields: Lo
   return `${time.slice(11, 23)} ${level.toUpperCase().padEnd(5)} ${message}${rest ? `  ${rest}` : ""}`;
 }
 
+/**
+ * A Logger over a sink: `emit` gets each enabled line with its bound and own fields merged and
+ * normalized. createLogger writes lines; a handler thread posts them to its worker.
+ */
+export function loggerOver(
+  emit: (level: LogLevel, message: string, fields: LogFields) => void,
+  isLevelEnabled: (level: LogLevel) => boolean,
+  bound: LogFields = {},
+): Logger {
+  const log = (level: LogLevel, message: string, fields?: LogFields): void => {
+    if (isLevelEnabled(level)) emit(level, message, normalizeLogFields({ ...bound, ...fields }));
+  };
+  return {
+    trace: (m, f) => log("trace", m, f),
+    debug: (m, f) => log("debug", m, f),
+    info: (m, f) => log("info", m, f),
+    warn: (m, f) => log("warn", m, f),
+    error: (m, f) => log("error", m, f),
+    fatal: (m, f) => log("fatal", m, f),
+    child: (fields) => loggerOver(emit, isLevelEnabled, { ...bound, ...normalizeLogFields(fields) }),
+    isLevelEnabled,
+  };
+}
+
 export function createLogger(options: LoggerOptions): Logger {
   const write = options.write ?? ((line: string) => process.stderr.write(`${line}\n`));
   const threshold = rank(options.level);
-
-  const make = (bound: LogFields): Logger => {
-    const log = (level: LogLevel, message: string, fields?: LogFields): void => {
-      if (rank(level) < threshold) return;
-      const time = new Date().toISOString();
-      const merged = normalizeLogFields({ ...bound, ...fields });
-      const line =
-        options.format === "json"
-          ? safeStringify({ time, level, msg: message, ...merged })
-          : formatPretty(time, level, message, merged);
-      write(line);
-    };
-    return {
-      trace: (m, f) => log("trace", m, f),
-      debug: (m, f) => log("debug", m, f),
-      info: (m, f) => log("info", m, f),
-      warn: (m, f) => log("warn", m, f),
-      error: (m, f) => log("error", m, f),
-      fatal: (m, f) => log("fatal", m, f),
-      child: (fields) => make({ ...bound, ...normalizeLogFields(fields) }),
-      isLevelEnabled: (level) => rank(level) >= threshold,
-    };
+  const emit = (level: LogLevel, message: string, fields: LogFields): void => {
+    const time = new Date().toISOString();
+    write(options.format === "json" ? safeStringify({ time, level, msg: message, ...fields }) : formatPretty(time, level, message, fields));
   };
-  return make(options.base ?? {});
+  return loggerOver(emit, (level) => rank(level) >= threshold, options.base ?? {});
 }
 
 function safeStringify(value: unknown): string {

@@ -9,7 +9,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { heapBytes } from "../../runtime/handlerThreads.ts";
 import { registerSdkModule } from "../../runtime/registerSdkModule.ts";
 import type { StepHandler, StepSpan } from "../../sdk/stepContext.ts";
-import { normalizeLogFields, type LogFields, type Logger, type LogLevel } from "../../telemetry/logger.ts";
+import { loggerOver, type Logger, type LogLevel } from "../../telemetry/logger.ts";
 import { invokeHandler, stepFailure, type Invocation } from "../handlerInvocation.ts";
 import { buildStepContext } from "../stepContextBuilder.ts";
 import { currentThreadId } from "./threadFaults.ts";
@@ -33,21 +33,11 @@ const controllers = new Map<number, AbortController>();
 /** The ctx.trace span a call runs in, so nested ctx.trace calls nest their spans. */
 const openSpan = new AsyncLocalStorage<number>();
 
-function threadLogger(runId: number, levels: ReadonlySet<LogLevel>, bound: LogFields): Logger {
-  const log = (level: LogLevel, message: string, fields?: LogFields): void => {
-    if (!levels.has(level)) return;
-    post({ type: "log", runId, level, message, fields: normalizeLogFields({ ...bound, ...fields }) });
-  };
-  return {
-    trace: (m, f) => log("trace", m, f),
-    debug: (m, f) => log("debug", m, f),
-    info: (m, f) => log("info", m, f),
-    warn: (m, f) => log("warn", m, f),
-    error: (m, f) => log("error", m, f),
-    fatal: (m, f) => log("fatal", m, f),
-    child: (fields) => threadLogger(runId, levels, { ...bound, ...fields }),
-    isLevelEnabled: (level) => levels.has(level),
-  };
+function threadLogger(runId: number, levels: ReadonlySet<LogLevel>): Logger {
+  return loggerOver(
+    (level, message, fields) => post({ type: "log", runId, level, message, fields }),
+    (level) => levels.has(level),
+  );
 }
 
 function threadSpan(runId: number, spanId: number, recording: boolean): StepSpan {
@@ -97,7 +87,7 @@ async function run(message: Extract<ToThread, { type: "run" }>): Promise<void> {
       throw error;
     }
   };
-  const log = threadLogger(runId, new Set(message.logLevels), {});
+  const log = threadLogger(runId, new Set(message.logLevels));
   const ctx = buildStepContext(message.claimed, controller.signal, log, { span: threadSpan(runId, 0, recording), trace });
   const handler = await loadHandler(message.modulePath, message.exportName);
   const invocation = typeof handler === "function" ? await invokeHandler(handler, ctx, message.maxResultBytes) : handler;

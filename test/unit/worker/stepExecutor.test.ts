@@ -3,25 +3,9 @@ import { silentLogger } from "../../../src/telemetry/logger.ts";
 import type { StepHandler } from "../../../src/sdk/stepContext.ts";
 import { createInlineRunner } from "../../../src/worker/handlerRunner.ts";
 import { executeStep } from "../../../src/worker/stepExecutor.ts";
-import type { ClaimedStep } from "../../../src/worker/stepRepository.ts";
+import { claimedStep } from "../../support/claimedStep.ts";
 
-const claimed: ClaimedStep = {
-  claimed: true,
-  task: {
-    task_uuid: "01a20000-0000-7000-8000-000000000001",
-    namespace: "unit",
-    name: "unit_task",
-    version: "1.0.0",
-    context: {},
-    correlation_id: "01a20000-0000-7000-8000-000000000002",
-    parent_correlation_id: null,
-    trace_context: null,
-    priority: 0,
-    tags: [],
-  },
-  step: { step_uuid: "01a20000-0000-7000-8000-000000000003", name: "unit_step", attempt: 1, max_attempts: 3, retryable: true, inputs: {}, timeout_seconds: null },
-  dependency_results: {},
-};
+const claimed = claimedStep();
 
 const run = (handler: StepHandler, maxResultBytes?: number) =>
   executeStep({

@@ -8,8 +8,8 @@ import { createLogger, type LogFields } from "../../../../src/telemetry/logger.t
 import type { HandlerRunner, HandlerTracing, OpenedSpan } from "../../../../src/worker/handlerRunner.ts";
 import { createHandlerThreadPool } from "../../../../src/worker/isolation/handlerThreadPool.ts";
 import { executeStep } from "../../../../src/worker/stepExecutor.ts";
-import type { ClaimedStep } from "../../../../src/worker/stepRepository.ts";
 import type { StepSpan } from "../../../../src/sdk/stepContext.ts";
+import { claimedStep } from "../../../support/claimedStep.ts";
 import { writeTree, type TempTree } from "../../templates/writeTree.ts";
 
 const HANDLERS = `
@@ -48,27 +48,10 @@ afterAll(async () => {
   tree.remove();
 });
 
-const claimed = (name: string): ClaimedStep => ({
-  claimed: true,
-  task: {
-    task_uuid: "01a20000-0000-7000-8000-000000000001",
-    namespace: "unit",
-    name: "unit_task",
-    version: "1.0.0",
-    context: { order: 9 },
-    correlation_id: "01a20000-0000-7000-8000-000000000002",
-    parent_correlation_id: null,
-    trace_context: null,
-    priority: 0,
-    tags: [],
-  },
-  step: { step_uuid: "01a20000-0000-7000-8000-000000000003", name, attempt: 2, max_attempts: 3, retryable: true, inputs: {}, timeout_seconds: null },
-  dependency_results: { parent: { v: 1 } },
-});
 
 const run = (exportName: string, timeoutMs = 5_000, tracing?: HandlerTracing) =>
   executeStep({
-    claimed: claimed(exportName),
+    claimed: claimedStep({ name: exportName, attempt: 2, context: { order: 9 }, dependencyResults: { parent: { v: 1 } } }),
     handler: { callable: exportName, fn: () => null, modulePath: tree.path("ns/steps.ts"), exportName },
     runner: pool,
     timeoutMs,
