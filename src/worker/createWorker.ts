@@ -132,7 +132,15 @@ export function createWorker(deps: WorkerDeps): Worker {
       namespace: ns.namespace,
     };
     if (!claimed.claimed) {
-      if (claimed.state === null) {
+      if (claimed.refused === "wrong_queue") {
+        logger.warn("archived a message for a step of another namespace", {
+          ...base,
+          queue_name: queue,
+          msg_id: consumed.msgId,
+          step_queue: claimed.step_queue,
+          reason: "the step belongs to another namespace's queue",
+        });
+      } else if (claimed.state === null) {
         // claim_step archived it: no such step (a forged or stale message).
         logger.warn("archived a message for a step that does not exist", {
           ...base,

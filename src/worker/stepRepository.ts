@@ -33,6 +33,9 @@ export interface NotClaimed {
   claimed: false;
   step_uuid: string;
   state: string | null;
+  /** `wrong_queue`: the message came through another namespace's queue than `step_queue`. */
+  refused?: "wrong_queue";
+  step_queue?: string;
 }
 
 export interface SubmitOutcome {
