@@ -51,6 +51,8 @@ export interface HandlerRunner {
   run(job: HandlerJob): RunningHandler;
   /** Stops every handler still running and releases threads. */
   close(): Promise<void>;
+  /** Handler threads alive and how many of them run a call (0 and 0 inline). */
+  stats(): { threads: number; busy: number };
 }
 
 const noopSpan: StepSpan = {
@@ -84,5 +86,6 @@ export function createInlineRunner(): HandlerRunner {
       return { done: invokeHandler(job.handler.fn, ctx, job.maxResultBytes), abort: (reason) => controller.abort(reason) };
     },
     close: async () => {},
+    stats: () => ({ threads: 0, busy: 0 }),
   };
 }

@@ -58,12 +58,21 @@ function threadSpan(runId: number, spanId: number, recording: boolean): StepSpan
   return span;
 }
 
+/** Handlers this thread imported, by module path and export (an import() per call costs more than the call). */
+const loaded = new Map<string, StepHandler>();
+
 async function loadHandler(modulePath: string, exportName: string): Promise<StepHandler | Invocation> {
+  const key = `${modulePath}#${exportName}`;
+  const cached = loaded.get(key);
+  if (cached) return cached;
   try {
     const exports = (await import(modulePath)) as Record<string, unknown>;
     const fn = exports[exportName];
-    if (typeof fn === "function") return fn as StepHandler;
-    return { ok: false, failure: stepFailure("handler_not_found", `${modulePath} no longer exports a function "${exportName}"`, false) };
+    if (typeof fn !== "function") {
+      return { ok: false, failure: stepFailure("handler_not_found", `${modulePath} no longer exports a function "${exportName}"`, false) };
+    }
+    loaded.set(key, fn as StepHandler);
+    return fn as StepHandler;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return { ok: false, failure: stepFailure("handler_not_found", `failed to import ${modulePath} in the handler thread: ${message}`, false) };

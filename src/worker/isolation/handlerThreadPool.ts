@@ -16,6 +16,8 @@ export interface HandlerThreadPoolOptions {
   maxMemoryBytes: number;
   /** After a timeout or shutdown abort, how long a handler may take to return before its thread is stopped. */
   abortGraceMs: number;
+  /** Idle threads beyond the most recent one are stopped after this long without work (default 30 s). */
+  idleRetireMs?: number;
   logger: Logger;
 }
 
@@ -34,6 +36,8 @@ interface Slot {
   thread: Worker;
   stopping: boolean;
   run: Run | undefined;
+  /** When it last finished a call (performance.now()), for retiring idle threads. */
+  idleSince: number;
   memory: ThreadMeter;
   /** Kernel thread id, once the thread reported it (Linux). */
   tid: number | undefined;
@@ -41,6 +45,7 @@ interface Slot {
 
 /** Reports later than this mean the thread's event loop is blocked. */
 const STALE_AFTER_MS = 3 * HEAP_REPORT_MS;
+const IDLE_RETIRE_MS = 30_000;
 const MIB = 1024 * 1024;
 
 /**
@@ -99,6 +104,7 @@ export function createHandlerThreadPool(options: HandlerThreadPoolOptions): Hand
       slots.delete(slot);
       void slot.thread.terminate();
     } else {
+      slot.idleSince = performance.now();
       idle.push(slot);
     }
   };
@@ -152,7 +158,7 @@ export function createHandlerThreadPool(options: HandlerThreadPoolOptions): Hand
   const spawn = (): Slot => {
     const id = nextSlotId++;
     const thread = startHandlerThread(`tasker-handler-${id}`);
-    const slot: Slot = { id, thread, stopping: false, run: undefined, memory: newMeter(performance.now()), tid: undefined };
+    const slot: Slot = { id, thread, stopping: false, run: undefined, idleSince: performance.now(), memory: newMeter(performance.now()), tid: undefined };
     thread.addEventListener("message", (event: MessageEvent<FromThread>) => onMessage(slot, event.data));
     thread.addEventListener("error", (event: ErrorEvent) => {
       event.preventDefault();
@@ -174,23 +180,40 @@ export function createHandlerThreadPool(options: HandlerThreadPoolOptions): Hand
     slot.run ? { step_uuid: slot.run.job.claimed.step.step_uuid, step_name: slot.run.job.claimed.step.name } : {};
 
   let lastRss = rss();
-  let lastOwnFaults = minorFaults(process.pid);
+  let lastOwnFaults: number | undefined;
+  /** Stops idle threads beyond the most recent one once they have had no work for idleRetireMs. */
+  const retireIdle = (now: number): void => {
+    while (idle.length > 1 && now - (idle[0]?.idleSince ?? now) > (options.idleRetireMs ?? IDLE_RETIRE_MS)) {
+      const oldest = idle.shift();
+      if (!oldest) break;
+      oldest.stopping = true;
+      slots.delete(oldest);
+      void oldest.thread.terminate();
+    }
+  };
   /** Charges the process's growth to threads (see memoryAttribution) and stops those over the limit. */
   const watchMemory = (): void => {
+    retireIdle(performance.now());
     const rssNow = rss();
     const growth = rssNow - lastRss;
     lastRss = rssNow;
-    const ownFaults = minorFaults(process.pid);
-    const otherFaults = ownFaults !== undefined && lastOwnFaults !== undefined ? ownFaults - lastOwnFaults : 0;
-    lastOwnFaults = ownFaults;
     if (slots.size === 0) return;
     const watched = [...slots];
-    chargeGrowth(
-      watched.map((slot) => slot.memory),
-      watched.map((slot) => (slot.tid === undefined ? undefined : minorFaults(slot.tid))),
-      otherFaults,
-      growth,
-    );
+    if (watched.every((slot) => slot.run === undefined)) {
+      // Nothing runs: idle threads report their heaps; page faults start again from the next call.
+      for (const slot of watched) slot.memory.faults = undefined;
+      lastOwnFaults = undefined;
+    } else {
+      const ownFaults = minorFaults(process.pid);
+      const otherFaults = ownFaults !== undefined && lastOwnFaults !== undefined ? ownFaults - lastOwnFaults : 0;
+      lastOwnFaults = ownFaults;
+      chargeGrowth(
+        watched.map((slot) => slot.memory),
+        watched.map((slot) => (slot.tid === undefined ? undefined : minorFaults(slot.tid))),
+        otherFaults,
+        growth,
+      );
+    }
     const now = performance.now();
     for (const slot of watched) {
       const bytes = estimateThreadBytes(slot.memory, now, STALE_AFTER_MS);
@@ -250,6 +273,7 @@ export function createHandlerThreadPool(options: HandlerThreadPoolOptions): Hand
         },
       };
     },
+    stats: () => ({ threads: slots.size, busy: slots.size - idle.length }),
     close() {
       closed = true;
       clearInterval(watchdog);

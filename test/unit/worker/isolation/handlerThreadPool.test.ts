@@ -41,7 +41,7 @@ const logger = createLogger({ level: "info", format: "json", write: (line) => li
 
 beforeAll(() => {
   tree = writeTree({ "ns/steps.ts": HANDLERS });
-  pool = createHandlerThreadPool({ maxIdle: 2, maxMemoryBytes: 96 * 1024 * 1024, abortGraceMs: 200, logger });
+  pool = createHandlerThreadPool({ maxIdle: 3, maxMemoryBytes: 96 * 1024 * 1024, abortGraceMs: 200, idleRetireMs: 300, logger });
 });
 afterAll(async () => {
   await pool.close();
@@ -115,6 +115,15 @@ describe("handler threads", () => {
     const late = await run("throwLater");
     expect(late.result.error?.error_type).toBe("handler_crashed");
     expect(late.result.error?.message).toBe("the handler crashed its thread: late");
+    expect((await run("ok")).outcome).toBe("success");
+  });
+
+  test("threads_are_reused_kept_up_to_max_idle_and_retired_down_to_one_when_idle", async () => {
+    await Bun.sleep(400); // an earlier test's spinning thread is stopped when its abort grace ends
+    await Promise.all(Array.from({ length: 5 }, () => run("ok")));
+    expect(pool.stats()).toEqual({ threads: 3, busy: 0 });
+    await Bun.sleep(600);
+    expect(pool.stats()).toEqual({ threads: 1, busy: 0 });
     expect((await run("ok")).outcome).toBe("success");
   });
 
