@@ -14,6 +14,7 @@ import { parseTemplate, templateFromConfiguration, toTemplateConfiguration, vali
 import { silentLogger } from "../src/telemetry/logger.ts";
 import { findNonJson } from "../src/worker/jsonResult.ts";
 import { createInlineRunner } from "../src/worker/handlerRunner.ts";
+import { createHandlerThreadPool } from "../src/worker/isolation/handlerThreadPool.ts";
 import { executeStep } from "../src/worker/stepExecutor.ts";
 import { decodeStepMessage } from "../src/worker/stepMessage.ts";
 import type { ClaimedStep } from "../src/worker/stepRepository.ts";
@@ -57,6 +58,9 @@ export async function runMicroBenchmarks(options: { quick: boolean; log: (l: str
   const shutdown = new AbortController().signal;
   const noop = { callable: "only", fn: () => result, modulePath: "(inline)", exportName: "default" };
   const runner = createInlineRunner();
+  // The same no-op through a handler thread: what the default isolation adds per call.
+  const threads = createHandlerThreadPool({ maxIdle: 1, maxMemoryBytes: 512 * 1024 * 1024, abortGraceMs: 1000, logger: silentLogger });
+  const benchNoop = { callable: "noop", fn: () => null, modulePath: join(REPO_ROOT, "bench", "handlers", "bench_noop", "noop.ts"), exportName: "default" };
   const execution = await executeStep({
     claimed, handler: noop, runner, timeoutMs: 5000, shutdownSignal: shutdown, workerId: "w", hostname: "h", logger: silentLogger,
   });
@@ -74,18 +78,25 @@ export async function runMicroBenchmarks(options: { quick: boolean; log: (l: str
     ["executeStep around a no-op handler (async)", () => executeStep({
       claimed, handler: noop, runner, timeoutMs: 5000, shutdownSignal: shutdown, workerId: "w", hostname: "h", logger: silentLogger,
     })],
+    ["executeStep around a no-op handler in a handler thread (async)", () => executeStep({
+      claimed, handler: benchNoop, runner: threads, timeoutMs: 5000, shutdownSignal: shutdown, workerId: "w", hostname: "h", logger: silentLogger,
+    })],
   ];
 
   const out: MicroResult[] = [];
-  for (const [name, fn] of cases) {
-    const isAsync = name.includes("(async)");
-    const stats = await measure(
-      isAsync ? async () => do_not_optimize(await (fn() as Promise<unknown>)) : () => do_not_optimize(fn()),
-      { min_cpu_time: options.quick ? 50e6 : 500e6, max_samples: options.quick ? 2_000 : 100_000 },
-    );
-    const r = { name, p50Ns: stats.p50, avgNs: stats.avg, p99Ns: stats.p99, samples: stats.samples.length };
-    out.push(r);
-    options.log(`  ${name}: p50 ${fmtNs(r.p50Ns)}, avg ${fmtNs(r.avgNs)}, p99 ${fmtNs(r.p99Ns)}`);
+  try {
+    for (const [name, fn] of cases) {
+      const isAsync = name.includes("(async)");
+      const stats = await measure(
+        isAsync ? async () => do_not_optimize(await (fn() as Promise<unknown>)) : () => do_not_optimize(fn()),
+        { min_cpu_time: options.quick ? 50e6 : 500e6, max_samples: options.quick ? 2_000 : 100_000 },
+      );
+      const r = { name, p50Ns: stats.p50, avgNs: stats.avg, p99Ns: stats.p99, samples: stats.samples.length };
+      out.push(r);
+      options.log(`  ${name}: p50 ${fmtNs(r.p50Ns)}, avg ${fmtNs(r.avgNs)}, p99 ${fmtNs(r.p99Ns)}`);
+    }
+  } finally {
+    await threads.close();
   }
   return out;
 }
