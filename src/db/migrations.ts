@@ -16,6 +16,7 @@ import m0010 from "../../migrations/0010_recovery.sql" with { type: "text" };
 import m0011 from "../../migrations/0011_operator_actions.sql" with { type: "text" };
 import m0012 from "../../migrations/0012_dlq.sql" with { type: "text" };
 import m0013 from "../../migrations/0013_claim_checks_queue.sql" with { type: "text" };
+import m0014 from "../../migrations/0014_uuid_v7_sql.sql" with { type: "text" };
 
 export interface Migration {
   /** The number in the file name, e.g. 1 for `0001_tasker_schema.sql`. */
@@ -39,6 +40,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 11, name: "0011_operator_actions.sql", sql: m0011 },
   { version: 12, name: "0012_dlq.sql", sql: m0012 },
   { version: 13, name: "0013_claim_checks_queue.sql", sql: m0013 },
+  { version: 14, name: "0014_uuid_v7_sql.sql", sql: m0014 },
 ];
 
 export const LATEST_MIGRATION_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;
