@@ -1,4 +1,4 @@
-import type { ResolvedConfig } from "../config/index.ts";
+import { configView, type ResolvedConfig } from "../config/index.ts";
 import {
   closePool,
   createPool,
@@ -133,6 +133,9 @@ export function startRole(role: Role, resolved: ResolvedConfig, baseLogger: Logg
         operator: () => engine?.orchestration?.operator,
         namespaces: () => engine?.namespaces,
         renderPrometheus: () => telemetry.renderPrometheus(),
+        ...(config.web.config_endpoint_enabled
+          ? { configView: () => configView(config, { role, environment: resolved.environment, version: VERSION, process_id: processId }) }
+          : {}),
         health: {
           lifecycleState: () => lifecycle.state,
           checks,

@@ -218,6 +218,7 @@ export const configSchema = object({
     request_timeout_ms: integerIn(1),
     body_limit_bytes: integerIn(1024),
     cors_origins: stringList,
+    config_endpoint_enabled: flag,
     auth: authSchema,
   }),
   telemetry: object({

@@ -1,6 +1,7 @@
 export { loadConfig, type ConfigFlag, type ConfigInputs, type ResolvedConfig } from "./loadConfig.ts";
 export { renderConfig } from "./renderConfig.ts";
 export { maskSecrets } from "./maskSecrets.ts";
+export { configView } from "./configView.ts";
 export { CONFIG_DEFAULTS } from "./configDefaults.ts";
 export { describeConfigKeys, type ConfigKeyDescription } from "./describeConfigKeys.ts";
 export { envVarName } from "./envOverrides.ts";

@@ -6,7 +6,8 @@ export const MASK = "****";
 const SECRET_NAME = /password|secret|token|api_key$|private_key/i;
 /** Fields of tables inside arrays that hold a secret (`web.auth.api_keys[].key`). */
 const SECRET_ELEMENT_FIELD = /(^|\.)api_keys\[\]\.key$/;
-const URL_NAME = /(^|_)url$/i;
+/** Keys whose value is a URL that may carry credentials (database.url, telemetry.otlp.endpoint). */
+const URL_NAME = /(^|_)(url|endpoint)$/i;
 
 /** Whether a dotted key holds a secret as a whole (its value is replaced by `****`). */
 export function isSecretKey(key: string): boolean {

@@ -3,6 +3,7 @@ import type { BackpressureGate } from "../orchestration/backpressureGate.ts";
 import type { OperatorActions } from "../orchestration/operatorActions.ts";
 import type { CreateTask } from "../orchestration/taskInitializer.ts";
 import { createAnalyticsRoutes } from "./analyticsRoutes.ts";
+import { createConfigRoutes } from "./configRoutes.ts";
 import type { ApiRoute } from "./apiRoute.ts";
 import { createDlqRoutes } from "./dlqRoutes.ts";
 import { createHealthRoutes, type HealthRoutesDeps } from "./healthRoutes.ts";
@@ -25,6 +26,8 @@ export interface RoleRoutesDeps {
   namespaces: () => readonly string[] | undefined;
   /** Prometheus text of the process's metrics. */
   renderPrometheus: () => Promise<string>;
+  /** The masked configuration for GET /config; undefined when web.config_endpoint_enabled is off. */
+  configView?: () => Record<string, unknown>;
 }
 
 /**
@@ -33,7 +36,10 @@ export interface RoleRoutesDeps {
  */
 export function createRoleRoutes(deps: RoleRoutesDeps): ApiRoute[] {
   const { sql } = deps;
-  const health = [...createHealthRoutes(deps.health), ...createMetricsRoutes(deps.renderPrometheus)];
+  const config = deps.configView
+    ? createConfigRoutes({ view: deps.configView, permission: deps.role === "worker" ? "worker:config_read" : "system:config_read" })
+    : [];
+  const health = [...createHealthRoutes(deps.health), ...createMetricsRoutes(deps.renderPrometheus), ...config];
   if (deps.role === "worker") {
     return [...health, ...createTemplateRoutes({ sql, namespaces: () => deps.namespaces() ?? [], permission: "worker:templates_read" })];
   }

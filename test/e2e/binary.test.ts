@@ -148,6 +148,8 @@ describe("a role process", () => {
         const missing = await fetch(`http://127.0.0.1:${port}/nope`);
         expect(missing.status).toBe(404);
         expect(((await missing.json()) as { error: { code: string } }).error.code).toBe("NOT_FOUND");
+        // GET /config exists only with web.config_endpoint_enabled (secrets.test.ts turns it on).
+        expect((await fetch(`http://127.0.0.1:${port}/config`)).status).toBe(404);
       } finally {
         proc.kill("SIGTERM");
       }

@@ -3,7 +3,7 @@
  * the environment never appear in what the binary writes or serves: `config check` (valid
  * and invalid), a failing start-up, a running role at debug level answering good, bad and
  * unauthenticated requests, its error bodies, `/health/detailed`, `/openapi.json`,
- * `/metrics`, and the spans it exports to an in-test OTLP receiver.
+ * `/metrics`, `/config`, and the spans it exports to an in-test OTLP receiver.
  */
 import { exportSPKI, generateKeyPair, SignJWT } from "jose";
 import { runTasker, spawnTasker, type TaskerProcess } from "../support/binary.ts";
@@ -128,6 +128,7 @@ describe("secrets never leak", () => {
         TASKER_TELEMETRY__LOG_LEVEL: "debug",
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
         OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+        TASKER_WEB__CONFIG_ENDPOINT_ENABLED: "true",
       },
     });
     procs.push(proc);
@@ -156,6 +157,18 @@ describe("secrets never leak", () => {
     expect((await call("/health/detailed")).status).toBe(200);
     expect((await call("/openapi.json")).status).toBe(200);
     expect((await call("/metrics")).status).toBe(200);
+    // GET /config: the effective configuration, masked; system:config_read required.
+    expect((await call("/config")).status).toBe(401);
+    expect((await call("/config", { headers: { "X-API-Key": SECOND_API_KEY } })).status).toBe(403);
+    const shown = (await (await call("/config", { headers: { "X-API-Key": API_KEY } })).json()) as {
+      metadata: { role: string };
+      database: { url: string };
+      web: { auth: Record<string, unknown> };
+    };
+    expect(shown.metadata.role).toBe("combined");
+    expect(shown.database.url).toContain(":****@");
+    expect(shown.web.auth).toMatchObject({ enabled: true, api_key_count: 2, verification_method: "public_key" });
+    expect(shown.web.auth["api_keys"]).toBeUndefined();
     await waitFor(async () => {
       const r = await fetch(`${base}/v1/tasks/${taskUuid}`, { headers: { "X-API-Key": API_KEY } });
       return ((await r.json()) as { status: string }).status === "complete";

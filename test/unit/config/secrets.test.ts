@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { CONFIG_DEFAULTS, loadConfig, maskSecrets, renderConfig, type TaskerConfig } from "../../../src/config/index.ts";
+import { CONFIG_DEFAULTS, configView, loadConfig, maskSecrets, renderConfig, type TaskerConfig } from "../../../src/config/index.ts";
 import { maskConfigValue, maskUrlCredentials } from "../../../src/config/maskSecrets.ts";
 import { emptyDirectory, loadIssues, removeTempDirectories, tempConfigRoot } from "./tempConfigRoot.ts";
 
@@ -29,6 +29,26 @@ describe("secret masking", () => {
       expect(maskConfigValue(key, PASSWORD)).toBe("****");
     }
     expect(maskConfigValue("web.host", "example.com")).toBe("example.com");
+  });
+
+  test("an_otlp_endpoint_with_credentials_is_masked_like_a_url", () => {
+    expect(maskConfigValue("telemetry.otlp.endpoint", `https://collector:${PASSWORD}@otel.example:4318`)).toBe("https://collector:****@otel.example:4318");
+  });
+
+  test("the_config_view_of_GET_config_holds_no_secret_and_counts_api_keys", () => {
+    const config: TaskerConfig = {
+      ...CONFIG_DEFAULTS,
+      database: { ...CONFIG_DEFAULTS.database, url: `postgres://app:${PASSWORD}@db:5432/tasker` },
+      web: {
+        ...CONFIG_DEFAULTS.web,
+        auth: { ...CONFIG_DEFAULTS.web.auth, enabled: true, api_keys: [{ key: `key-${PASSWORD}-0123456789`, permissions: ["tasks:read"], description: "reader" }] },
+      },
+    };
+    const view = configView(config, { role: "orchestration", environment: "test", version: "0.1.0", process_id: "p" });
+    expect(JSON.stringify(view)).not.toContain(PASSWORD);
+    expect(view["metadata"]).toMatchObject({ role: "orchestration", environment: "test" });
+    expect((view["web"] as { auth: unknown }).auth).toMatchObject({ enabled: true, api_key_count: 1, api_key_permissions: [["tasks:read"]], verification_method: "none" });
+    expect((view["database"] as { url: string }).url).toBe("postgres://app:****@db:5432/tasker");
   });
 
   test("url_passwords_are_masked_even_when_the_url_is_malformed", () => {
