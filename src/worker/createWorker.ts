@@ -283,6 +283,7 @@ export function createWorker(deps: WorkerDeps): Worker {
 
   return {
     async start() {
+      await deps.runner.warmUp();
       await registerTemplates(sql, deps.namespaces.flatMap((ns) => ns.templates));
       for (const ns of deps.namespaces) {
         const queue = workerQueueName(ns.namespace);

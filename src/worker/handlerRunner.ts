@@ -53,6 +53,8 @@ export interface HandlerRunner {
   close(): Promise<void>;
   /** Handler threads alive and how many of them run a call (0 and 0 inline). */
   stats(): { threads: number; busy: number };
+  /** Makes sure handlers can run (a handler thread starts and answers); rejects with why not. */
+  warmUp(): Promise<void>;
 }
 
 const noopSpan: StepSpan = {
@@ -87,5 +89,6 @@ export function createInlineRunner(): HandlerRunner {
     },
     close: async () => {},
     stats: () => ({ threads: 0, busy: 0 }),
+    warmUp: async () => {},
   };
 }

@@ -1,4 +1,4 @@
-import { toError } from "../../lib/errors.ts";
+import { TaskerError, toError } from "../../lib/errors.ts";
 import { startHandlerThread } from "../../runtime/index.ts";
 import type { StepSpan } from "../../sdk/stepContext.ts";
 import { LOG_LEVELS, type Logger } from "../../telemetry/logger.ts";
@@ -18,6 +18,8 @@ export interface HandlerThreadPoolOptions {
   abortGraceMs: number;
   /** Idle threads beyond the most recent one are stopped after this long without work (default 30 s). */
   idleRetireMs?: number;
+  /** Starts a handler thread (default: the runtime's handler thread entry); tests pass a broken one. */
+  startThread?: (name: string) => Worker;
   logger: Logger;
 }
 
@@ -157,7 +159,7 @@ export function createHandlerThreadPool(options: HandlerThreadPoolOptions): Hand
 
   const spawn = (): Slot => {
     const id = nextSlotId++;
-    const thread = startHandlerThread(`tasker-handler-${id}`);
+    const thread = (options.startThread ?? startHandlerThread)(`tasker-handler-${id}`);
     const slot: Slot = { id, thread, stopping: false, run: undefined, idleSince: performance.now(), memory: newMeter(performance.now()), tid: undefined };
     thread.addEventListener("message", (event: MessageEvent<FromThread>) => onMessage(slot, event.data));
     thread.addEventListener("error", (event: ErrorEvent) => {
@@ -274,6 +276,24 @@ export function createHandlerThreadPool(options: HandlerThreadPoolOptions): Hand
       };
     },
     stats: () => ({ threads: slots.size, busy: slots.size - idle.length }),
+    /** Starts one thread and waits for its first report: a worker whose threads cannot start refuses to start. */
+    async warmUp(timeoutMs = 10_000) {
+      const slot = spawn();
+      await new Promise<void>((resolve, reject) => {
+        const fail = (why: string) => {
+          clearTimeout(timer);
+          stop(slot, crashed(why));
+          reject(new TaskerError("HANDLER_THREAD_FAILED", `a handler thread could not start: ${why}`));
+        };
+        const timer = setTimeout(() => fail(`no answer within ${timeoutMs} ms`), timeoutMs);
+        slot.thread.addEventListener("message", () => {
+          clearTimeout(timer);
+          resolve();
+        }, { once: true });
+        slot.thread.addEventListener("error", (event: ErrorEvent) => fail(describeThreadError(event)), { once: true });
+      });
+      release(slot);
+    },
     close() {
       closed = true;
       clearInterval(watchdog);

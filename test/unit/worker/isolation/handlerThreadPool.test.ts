@@ -127,6 +127,25 @@ describe("handler threads", () => {
     expect((await run("ok")).outcome).toBe("success");
   });
 
+  test("warm_up_starts_a_thread_and_a_broken_thread_entry_is_refused_with_its_cause", async () => {
+    const warm = createHandlerThreadPool({ maxIdle: 1, maxMemoryBytes: 64 * 1024 * 1024, abortGraceMs: 100, logger });
+    await warm.warmUp();
+    expect(warm.stats()).toEqual({ threads: 1, busy: 0 });
+    await warm.close();
+    const broken = createHandlerThreadPool({
+      maxIdle: 1,
+      maxMemoryBytes: 64 * 1024 * 1024,
+      abortGraceMs: 100,
+      logger,
+      startThread: (name) => new Worker(tree.path("ns/no_such_entry.ts"), { name }),
+    });
+    const error = await broken.warmUp().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: "HANDLER_THREAD_FAILED" });
+    expect((error as Error).message).toContain("a handler thread could not start");
+    expect(broken.stats().threads).toBe(0);
+    await broken.close();
+  });
+
   test("spans_and_nested_ctx_trace_calls_are_relayed_to_the_worker", async () => {
     const events: string[] = [];
     const fakeSpan = (name: string): StepSpan => {
