@@ -171,6 +171,7 @@ export async function startEngine(
           abortGraceMs: config.worker.handler_abort_grace_ms,
         },
         logger.child({ component: "handler_threads" }),
+        telemetry.metrics,
       ),
       settings: {
         ...queueSettings,

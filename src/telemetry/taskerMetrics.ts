@@ -30,6 +30,8 @@ export interface TaskerMetrics {
   stepClaimDuration: Histogram;
   stepResultSubmissionDuration: Histogram;
   stepsActiveExecutions: UpDownCounter;
+  handlerThreads: UpDownCounter;
+  handlerThreadStops: Counter;
   // Database (7)
   sqlQueries: Counter;
   sqlQueryDuration: Histogram;
@@ -96,6 +98,11 @@ export function createTaskerMetrics(meter: Meter): TaskerMetrics {
     stepClaimDuration: ms("tasker_step_claim_duration_milliseconds", "Claiming a step (tasker.claim_step), by claim_method."),
     stepResultSubmissionDuration: ms("tasker_step_result_submission_duration_milliseconds", "Submitting a result (tasker.submit_step_result)."),
     stepsActiveExecutions: upDown("tasker_steps_active_executions", "Handlers running now in this process."),
+    handlerThreads: upDown("tasker_handler_threads", "Handler threads alive in this process (worker.handler_isolation = thread)."),
+    handlerThreadStops: counter(
+      "tasker_handler_thread_stops_total",
+      "Handler threads stopped because of their handler, by reason (memory_limit_exceeded, handler_crashed, handler_stopped).",
+    ),
     sqlQueries: counter("tasker_sql_queries_total", "Engine SQL calls, by operation and outcome."),
     sqlQueryDuration: ms("tasker_sql_query_duration_milliseconds", "Engine SQL call time, by operation."),
     dbTransactionDuration: ms("tasker_db_transaction_duration_milliseconds", "State-changing SQL functions (each one transaction), by operation."),

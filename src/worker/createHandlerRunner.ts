@@ -1,4 +1,5 @@
 import type { Logger } from "../telemetry/logger.ts";
+import type { TaskerMetrics } from "../telemetry/taskerMetrics.ts";
 import { createInlineRunner, type HandlerRunner } from "./handlerRunner.ts";
 import { createHandlerThreadPool } from "./isolation/handlerThreadPool.ts";
 
@@ -16,12 +17,13 @@ export interface HandlerRunnerSettings {
 }
 
 /** The runner worker.handler_isolation asks for. */
-export function createHandlerRunner(settings: HandlerRunnerSettings, logger: Logger): HandlerRunner {
+export function createHandlerRunner(settings: HandlerRunnerSettings, logger: Logger, metrics?: TaskerMetrics): HandlerRunner {
   if (settings.isolation === "none") return createInlineRunner();
   return createHandlerThreadPool({
     maxIdle: settings.maxConcurrentSteps,
     maxMemoryBytes: settings.maxMemoryMb * 1024 * 1024,
     abortGraceMs: settings.abortGraceMs,
     logger,
+    ...(metrics ? { metrics } : {}),
   });
 }

@@ -74,6 +74,8 @@ describe("metrics after a known workload", () => {
     const m = parsePrometheus(await telemetry.renderPrometheus());
     expect(sumOf(m, "tasker_tasks_active", { state: "blocked_by_failures" })).toBe(1);
     expect(sumOf(m, "tasker_steps_active_executions")).toBe(0);
+    expect(sumOf(m, "tasker_handler_threads")).toBeGreaterThanOrEqual(1); // at least the warm one
+    expect(sumOf(m, "tasker_handler_thread_stops_total")).toBe(0);
     expect(m.some((s) => s.name === "tasker_steps_ready")).toBe(true);
     expect(sumOf(m, "tasker_db_pool_connections", { state: "in_use" })).toBe(0);
   });

@@ -104,6 +104,7 @@ export async function startTestEngine(options: TestEngineOptions): Promise<TestE
     runner: createHandlerRunner(
       { isolation: options.isolation ?? "thread", maxConcurrentSteps: options.maxConcurrentSteps ?? 10, maxMemoryMb: 512, abortGraceMs: 500 },
       logger,
+      options.telemetry?.metrics,
     ),
     settings: {
       ...queueSettings,

@@ -2,6 +2,7 @@ import { TaskerError, toError } from "../../lib/errors.ts";
 import { startHandlerThread } from "../../runtime/index.ts";
 import type { StepSpan } from "../../sdk/stepContext.ts";
 import { LOG_LEVELS, type Logger } from "../../telemetry/logger.ts";
+import type { TaskerMetrics } from "../../telemetry/taskerMetrics.ts";
 import { stepFailure, type Invocation } from "../handlerInvocation.ts";
 import { noopTracing, type HandlerJob, type HandlerRunner, type OpenedSpan, type RunningHandler } from "../handlerRunner.ts";
 import type { StepFailure } from "../stepFailure.ts";
@@ -18,6 +19,8 @@ export interface HandlerThreadPoolOptions {
   abortGraceMs: number;
   /** Idle threads beyond the most recent one are stopped after this long without work (default 30 s). */
   idleRetireMs?: number;
+  /** Thread count and stops by reason; nothing is recorded without it. */
+  metrics?: Pick<TaskerMetrics, "handlerThreads" | "handlerThreadStops">;
   /** Starts a handler thread (default: the runtime's handler thread entry); tests pass a broken one. */
   startThread?: (name: string) => Worker;
   logger: Logger;
@@ -88,13 +91,20 @@ export function createHandlerThreadPool(options: HandlerThreadPoolOptions): Hand
     run.settle(invocation);
   };
 
-  const stop = (slot: Slot, failure: StepFailure): void => {
-    if (slot.stopping) return;
+  /** Terminates a thread and forgets it. */
+  const retire = (slot: Slot): void => {
     slot.stopping = true;
-    slots.delete(slot);
+    if (slots.delete(slot)) options.metrics?.handlerThreads.add(-1);
     const at = idle.indexOf(slot);
     if (at >= 0) idle.splice(at, 1);
     void slot.thread.terminate();
+  };
+
+  /** Stops a thread because of its handler (or shutdown): its call, if any, ends with `failure`. */
+  const stop = (slot: Slot, failure: StepFailure): void => {
+    if (slot.stopping) return;
+    retire(slot);
+    if (failure.errorType !== "worker_shutdown") options.metrics?.handlerThreadStops.add(1, { reason: failure.errorType });
     if (slot.run) settleRun(slot.run, { ok: false, failure });
     slot.run = undefined;
   };
@@ -102,9 +112,7 @@ export function createHandlerThreadPool(options: HandlerThreadPoolOptions): Hand
   const release = (slot: Slot): void => {
     slot.run = undefined;
     if (closed || idle.length >= options.maxIdle) {
-      slot.stopping = true;
-      slots.delete(slot);
-      void slot.thread.terminate();
+      retire(slot);
     } else {
       slot.idleSince = performance.now();
       idle.push(slot);
@@ -175,6 +183,7 @@ export function createHandlerThreadPool(options: HandlerThreadPoolOptions): Hand
       stop(slot, crashed(`the handler ended its thread (exit code ${code}), e.g. by calling process.exit()`));
     });
     slots.add(slot);
+    options.metrics?.handlerThreads.add(1);
     return slot;
   };
 
@@ -186,11 +195,9 @@ export function createHandlerThreadPool(options: HandlerThreadPoolOptions): Hand
   /** Stops idle threads beyond the most recent one once they have had no work for idleRetireMs. */
   const retireIdle = (now: number): void => {
     while (idle.length > 1 && now - (idle[0]?.idleSince ?? now) > (options.idleRetireMs ?? IDLE_RETIRE_MS)) {
-      const oldest = idle.shift();
+      const oldest = idle[0];
       if (!oldest) break;
-      oldest.stopping = true;
-      slots.delete(oldest);
-      void oldest.thread.terminate();
+      retire(oldest);
     }
   };
   /** Charges the process's growth to threads (see memoryAttribution) and stops those over the limit. */

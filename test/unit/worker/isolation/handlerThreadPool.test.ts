@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createLogger, type LogFields } from "../../../../src/telemetry/logger.ts";
+import type { TaskerMetrics } from "../../../../src/telemetry/taskerMetrics.ts";
 import type { HandlerRunner, HandlerTracing, OpenedSpan } from "../../../../src/worker/handlerRunner.ts";
 import { createHandlerThreadPool } from "../../../../src/worker/isolation/handlerThreadPool.ts";
 import { executeStep } from "../../../../src/worker/stepExecutor.ts";
@@ -39,9 +40,16 @@ let pool: HandlerRunner;
 const lines: LogFields[] = [];
 const logger = createLogger({ level: "info", format: "json", write: (line) => lines.push(JSON.parse(line) as LogFields) });
 
+/** What the pool records in tasker_handler_threads and tasker_handler_thread_stops_total. */
+const recorded = { threads: 0, stops: [] as string[] };
+const metrics = {
+  handlerThreads: { add: (n: number) => void (recorded.threads += n) },
+  handlerThreadStops: { add: (_n: number, attributes?: Record<string, unknown>) => void recorded.stops.push(String(attributes?.["reason"])) },
+} as unknown as Pick<TaskerMetrics, "handlerThreads" | "handlerThreadStops">;
+
 beforeAll(() => {
   tree = writeTree({ "ns/steps.ts": HANDLERS });
-  pool = createHandlerThreadPool({ maxIdle: 3, maxMemoryBytes: 96 * 1024 * 1024, abortGraceMs: 200, idleRetireMs: 300, logger });
+  pool = createHandlerThreadPool({ maxIdle: 3, maxMemoryBytes: 96 * 1024 * 1024, abortGraceMs: 200, idleRetireMs: 300, logger, metrics });
 });
 afterAll(async () => {
   await pool.close();
@@ -125,6 +133,9 @@ describe("handler threads", () => {
     await Bun.sleep(600);
     expect(pool.stats()).toEqual({ threads: 1, busy: 0 });
     expect((await run("ok")).outcome).toBe("success");
+    // The metrics followed every start, stop and retirement.
+    expect(recorded.threads).toBe(pool.stats().threads);
+    expect(new Set(recorded.stops)).toEqual(new Set(["handler_stopped", "memory_limit_exceeded", "handler_crashed"]));
   });
 
   test("warm_up_starts_a_thread_and_a_broken_thread_entry_is_refused_with_its_cause", async () => {
