@@ -3,14 +3,13 @@
  * namespace's queue naming the step (forged, or misrouted) is archived and refused, and the
  * step stays claimable by its own workers.
  */
-import { createOrchestration } from "../../src/orchestration/createOrchestration.ts";
 import { createQueueClient } from "../../src/queue/queueClient.ts";
-import { silentLogger } from "../../src/telemetry/logger.ts";
 import { loadNamespaces } from "../../src/worker/loadNamespaces.ts";
 import { registerTemplates } from "../../src/worker/templateRegistrar.ts";
 import { join } from "node:path";
 import { useTestDatabase } from "../support/database.ts";
 import { REPO_ROOT } from "../support/binary.ts";
+import { passiveOrchestration } from "../support/engine.ts";
 import { expect, test } from "../support/test.ts";
 
 const db = useTestDatabase(import.meta.file);
@@ -20,19 +19,7 @@ test("a_message_naming_a_step_of_another_namespace_is_archived_and_refused", asy
   const [linear] = await loadNamespaces(join(REPO_ROOT, "handlers"), ["linear_workflow"]);
   await registerTemplates(db.sql, linear!.templates.map((t) => t.template));
   const queues = createQueueClient(db.sql);
-  const orchestration = createOrchestration({
-    sql: db.sql,
-    queues,
-    listener: undefined,
-    logger: silentLogger,
-    processId: "01a20000-0000-7000-8000-00000000dead",
-    settings: {
-      mode: "polling", pollIntervalMs: 60_000, batchSize: 1, visibilityTimeoutSeconds: 30,
-      maxConcurrentResults: 1, readyTaskPollIntervalMs: 60_000, readyTaskBatchSize: 1,
-      reaperIntervalMs: 60_000, processDeadAfterMs: 60_000, reconcileAfterSeconds: 60, templateCacheTtlMs: 0,
-      staleness: undefined,
-    },
-  });
+  const orchestration = passiveOrchestration(db.sql);
   const created = await orchestration.createTask({ namespace: "linear_workflow", name: "mathematical_sequence", version: "1.0.0", context: { even_number: 2 } });
   const [step] = await db.sql<{ id: string }[]>`
     SELECT workflow_step_uuid AS id FROM tasker.workflow_steps WHERE task_uuid = ${created.taskUuid}::uuid AND state = 'enqueued'`;

@@ -1,5 +1,5 @@
 import { useTestDatabase } from "../support/database.ts";
-import { startTestEngine, stepRows, taskState, type TestEngine } from "../support/engine.ts";
+import { passiveOrchestration, startTestEngine, stepRows, taskState, type TestEngine } from "../support/engine.ts";
 import { waitFor } from "../support/waitFor.ts";
 import { afterAll, beforeAll, describe, expect, test } from "../support/test.ts";
 
@@ -119,20 +119,7 @@ describe("workflow engine in one process", () => {
   test("a_step_claimed_by_a_dead_worker_is_recovered_and_the_task_completes", async () => {
     await engine.stop();
     // A "worker" that claims the first step and dies without a result.
-    const created = await (await import("../../src/orchestration/createOrchestration.ts"))
-      .createOrchestration({
-        sql: db.sql,
-        queues: (await import("../../src/queue/queueClient.ts")).createQueueClient(db.sql),
-        listener: undefined,
-        logger: (await import("../../src/telemetry/logger.ts")).silentLogger,
-        processId: "01a20000-0000-7000-8000-00000000dead",
-        settings: {
-          mode: "polling", pollIntervalMs: 60_000, batchSize: 1, visibilityTimeoutSeconds: 30,
-          maxConcurrentResults: 1, readyTaskPollIntervalMs: 60_000, readyTaskBatchSize: 1,
-          reaperIntervalMs: 60_000, processDeadAfterMs: 60_000, reconcileAfterSeconds: 60, templateCacheTtlMs: 0,
-          staleness: undefined,
-        },
-      })
+    const created = await passiveOrchestration(db.sql)
       .createTask({ namespace: "linear_workflow", name: "mathematical_sequence", version: "1.0.0", context: { even_number: 10 } });
     const [step] = await db.sql<{ id: string }[]>`
       SELECT workflow_step_uuid AS id FROM tasker.workflow_steps WHERE task_uuid = ${created.taskUuid}::uuid AND state = 'enqueued'`;

@@ -132,6 +132,26 @@ export async function startTestEngine(options: TestEngineOptions): Promise<TestE
   };
 }
 
+/**
+ * An orchestration that creates tasks and does nothing else on its own (polls once a minute,
+ * no staleness runs): for tests that drive the SQL functions themselves.
+ */
+export function passiveOrchestration(sql: Sql): Orchestration {
+  return createOrchestration({
+    sql,
+    queues: createQueueClient(sql),
+    listener: undefined,
+    logger: createLogger({ level: "fatal", format: "json", write: () => {} }),
+    processId: "01a20000-0000-7000-8000-00000000dead",
+    settings: {
+      mode: "polling", pollIntervalMs: 60_000, batchSize: 1, visibilityTimeoutSeconds: 30,
+      maxConcurrentResults: 1, readyTaskPollIntervalMs: 60_000, readyTaskBatchSize: 1,
+      reaperIntervalMs: 60_000, processDeadAfterMs: 60_000, reconcileAfterSeconds: 60, templateCacheTtlMs: 0,
+      staleness: undefined,
+    },
+  });
+}
+
 /** Polls the task until it reaches a state where it waits for nobody but an operator. */
 export async function taskState(sql: Sql, taskUuid: string): Promise<string | undefined> {
   const [row] = await sql<{ state: string }[]>`SELECT state FROM tasker.tasks WHERE task_uuid = ${taskUuid}::uuid`;
