@@ -30,6 +30,7 @@ export function roleRouteSpecs(): RouteSpec[] {
     operator: unused,
     namespaces: unused,
     renderPrometheus: () => Promise.resolve(""),
+    configView: () => ({}),
     health: { lifecycleState: () => "running", checks: [], info: () => ({}) },
   });
   return [...routes, ...createOpenApiRoutes(routes, { title: "t", version: "0", description: "d", apiKeyHeader: "X-API-Key" })];
@@ -93,6 +94,7 @@ async function startTarget(databaseUrl: string, bodyLimitBytes: number): Promise
       TASKER_WEB__AUTH__API_KEYS: `[{ key = "${API_KEY}", permissions = ["tasks:*", "steps:*", "dlq:*", "templates:*", "system:*"] }]`,
       TASKER_WEB__AUTH__JWT_PUBLIC_KEY: await exportSPKI(publicKey),
       TASKER_WEB__CORS_ORIGINS: '["https://app.example"]',
+      TASKER_WEB__CONFIG_ENDPOINT_ENABLED: "true",
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}`,
       OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
     },
