@@ -103,6 +103,16 @@ async function onQueue<R>(queue: string, run: () => Promise<R>): Promise<R> {
   }
 }
 
+/** The checked arguments of one send: queue name, message and headers as JSON text, delay. */
+function sendArguments<T>(queue: string, message: T, options: SendOptions): { name: string; body: string; headers: string | null; delay: number } {
+  return {
+    name: assertQueueName(queue),
+    body: toJsonText("message", message),
+    headers: toHeadersText(options.headers),
+    delay: assertSeconds("delaySeconds", options.delaySeconds ?? 0),
+  };
+}
+
 function batchArguments<T>(
   messages: readonly T[],
   options: SendBatchOptions,
@@ -181,10 +191,7 @@ export function createQueueClient(sql: QueueSql): QueueClient {
     },
 
     async send<T>(queue: string, message: T, options: SendOptions = {}): Promise<MsgId> {
-      const name = assertQueueName(queue);
-      const body = toJsonText("message", message);
-      const headers = toHeadersText(options.headers);
-      const delay = assertSeconds("delaySeconds", options.delaySeconds ?? 0);
+      const { name, body, headers, delay } = sendArguments(queue, message, options);
       const [row] = await onQueue(
         name,
         () => sql<{ msg_id: string }[]>`
@@ -195,10 +202,7 @@ export function createQueueClient(sql: QueueSql): QueueClient {
     },
 
     async sendWithNotify<T>(queue: string, message: T, options: SendOptions = {}): Promise<MsgId> {
-      const name = assertQueueName(queue);
-      const body = toJsonText("message", message);
-      const headers = toHeadersText(options.headers);
-      const delay = assertSeconds("delaySeconds", options.delaySeconds ?? 0);
+      const { name, body, headers, delay } = sendArguments(queue, message, options);
       const [row] = await onQueue(
         name,
         () => sql<{ msg_id: string }[]>`

@@ -2,8 +2,11 @@ import type { StepContext, StepHandler } from "../sdk/stepContext.ts";
 import { findNonJson } from "./jsonResult.ts";
 import { classifyThrown, type StepFailure } from "./stepFailure.ts";
 
-/** How one call of a handler ended, as plain data (a handler thread posts it as is). */
-export type Invocation = { ok: true; json: string } | { ok: false; failure: StepFailure };
+/**
+ * How one call of a handler ended, as plain data (a handler thread posts it as is). `value` has
+ * passed findNonJson and the size check, so a structured clone of it is the same JSON.
+ */
+export type Invocation = { ok: true; value: unknown } | { ok: false; failure: StepFailure };
 
 /** A failure of the step that no handler code raised (a bad result, a killed thread...). */
 export function stepFailure(errorType: string, message: string, retryable: boolean): StepFailure {
@@ -22,7 +25,7 @@ function jsonMetadata(metadata: Record<string, unknown> | undefined): Record<str
 
 /**
  * Calls a handler and checks what it returns: a JSON value of at most `maxResultBytes` UTF-8
- * bytes is success (as its JSON text); a throw is classified (StepError, retryable flag,
+ * bytes is success; a throw is classified (StepError, retryable flag,
  * non-Error values); a non-JSON or oversized result is a permanent failure. Never throws.
  * Timeouts and aborts are the caller's: this waits for the handler, however long it takes.
  */
@@ -37,8 +40,7 @@ export async function invokeHandler(handler: StepHandler, ctx: StepContext, maxR
   if (value === undefined) value = null;
   const problem = findNonJson(value);
   if (problem) return { ok: false, failure: stepFailure("invalid_result", `the handler's result is not JSON: ${problem}`, false) };
-  const json = JSON.stringify(value);
-  const bytes = Buffer.byteLength(json);
+  const bytes = Buffer.byteLength(JSON.stringify(value));
   if (bytes > maxResultBytes) {
     return {
       ok: false,
@@ -49,5 +51,5 @@ export async function invokeHandler(handler: StepHandler, ctx: StepContext, maxR
       ),
     };
   }
-  return { ok: true, json };
+  return { ok: true, value };
 }

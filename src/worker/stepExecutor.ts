@@ -93,7 +93,7 @@ export async function executeStep(options: ExecuteStepOptions): Promise<StepExec
     if (ended.kind === "returned") {
       if (ended.invocation.ok) {
         outcome = "success";
-        value = JSON.parse(ended.invocation.json) as unknown;
+        value = ended.invocation.value;
       } else {
         outcome = "failure";
         failure = ended.invocation.failure;
