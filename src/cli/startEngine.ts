@@ -180,6 +180,7 @@ export async function startEngine(
         maxStepTimeoutMs: config.worker.max_step_timeout_ms,
         leaseGraceSeconds: config.worker.lease_grace_seconds,
         maxResultBytes: config.worker.max_result_bytes,
+        maxChainedSteps: config.worker.max_chained_steps,
       },
     });
     await worker.start();

@@ -207,6 +207,7 @@ export const configSchema = object({
     handler_isolation: oneOf(["thread", "none"] as const),
     handler_max_memory_mb: integerIn(16),
     handler_abort_grace_ms: integerIn(0),
+    max_chained_steps: integerIn(0),
     max_result_bytes: integerIn(1024),
     heartbeat_interval_ms: integerIn(10),
     shutdown_timeout_ms: integerIn(0),

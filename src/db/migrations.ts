@@ -17,6 +17,9 @@ import m0011 from "../../migrations/0011_operator_actions.sql" with { type: "tex
 import m0012 from "../../migrations/0012_dlq.sql" with { type: "text" };
 import m0013 from "../../migrations/0013_claim_checks_queue.sql" with { type: "text" };
 import m0014 from "../../migrations/0014_uuid_v7_sql.sql" with { type: "text" };
+import m0015 from "../../migrations/0015_append_only_history.sql" with { type: "text" };
+import m0016 from "../../migrations/0016_step_completion.sql" with { type: "text" };
+import m0017 from "../../migrations/0017_readiness_and_judgement.sql" with { type: "text" };
 
 export interface Migration {
   /** The number in the file name, e.g. 1 for `0001_tasker_schema.sql`. */
@@ -41,6 +44,9 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 12, name: "0012_dlq.sql", sql: m0012 },
   { version: 13, name: "0013_claim_checks_queue.sql", sql: m0013 },
   { version: 14, name: "0014_uuid_v7_sql.sql", sql: m0014 },
+  { version: 15, name: "0015_append_only_history.sql", sql: m0015 },
+  { version: 16, name: "0016_step_completion.sql", sql: m0016 },
+  { version: 17, name: "0017_readiness_and_judgement.sql", sql: m0017 },
 ];
 
 export const LATEST_MIGRATION_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;

@@ -59,9 +59,10 @@ export interface Orchestration {
 }
 
 /**
- * The orchestration role: creates tasks, processes completion notices from
- * orchestration_step_results, and runs the safety nets (readiness poller,
- * step reaper, result reconciler, retry timers).
+ * The orchestration role: creates tasks, and runs what needs a view across steps and
+ * processes: the readiness poller, the step reaper, the staleness detector. Workers complete
+ * steps themselves (tasker.complete_step); completion notices on orchestration_step_results
+ * come only from the step path before migration 0016 and are still processed.
  */
 export function createOrchestration(deps: OrchestrationDeps): Orchestration {
   const { sql, queues, logger, settings, processId } = deps;
@@ -73,7 +74,6 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
   const unregisterGauges = registerOrchestrationGauges(sql, telemetry, logger);
   const templates = createTemplateRepository(sql, settings.templateCacheTtlMs);
   const knownQueues = new Set<string>();
-  const retryTimers = new Map<string, ReturnType<typeof setTimeout>>();
   const consumers: QueueConsumer[] = [];
   const loops: PeriodicLoop[] = [];
   const deadAfterSeconds = Math.max(1, Math.ceil(settings.processDeadAfterMs / 1000));
@@ -120,22 +120,6 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
       },
     );
 
-  /** A task parked waiting for a retry is evaluated again when its retry is due. */
-  const scheduleRetry = (evaluation: TaskEvaluation): void => {
-    if (stopped || !evaluation.next_retry_at || evaluation.state !== "waiting_for_dependencies") return;
-    const dueInMs = Math.max(0, new Date(evaluation.next_retry_at).getTime() - Date.now()) + 5;
-    const existing = retryTimers.get(evaluation.task_uuid);
-    if (existing) clearTimeout(existing);
-    const timer = setTimeout(() => {
-      retryTimers.delete(evaluation.task_uuid);
-      evaluate(evaluation.task_uuid, "retry_timer", "task re-evaluated for retry")
-        .then((next) => scheduleRetry(next))
-        .catch((error: unknown) => logger.warn("retry evaluation failed", { task_uuid: evaluation.task_uuid, error: toError(error).message }));
-    }, dueInMs);
-    timer.unref?.();
-    retryTimers.set(evaluation.task_uuid, timer);
-  };
-
   const handleResult = async (consumed: ConsumedMessage): Promise<void> => {
     const body = decodeStepMessage(consumed.message);
     if ("invalid" in body) {
@@ -172,7 +156,6 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
           { operation: "process_result" },
           performance.now() - started,
         );
-        if (processed.evaluation) scheduleRetry(processed.evaluation);
       },
     );
   };
@@ -180,13 +163,12 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
   const handleTaskRequest = async (consumed: ConsumedMessage): Promise<void> => {
     const body = consumed.message as { task_request?: unknown; request_id?: unknown } | null;
     try {
-      const created = await inSpan(
+      await inSpan(
         telemetry,
         "orchestration.task_request",
         { parent: contextFromHeaders(consumed.headers), attributes: () => ({ "messaging.source": consumed.source }) },
         () => createTask(body?.task_request ?? body, null),
       );
-      scheduleRetry(created.evaluation);
     } catch (error) {
       const err = toError(error);
       const known = err instanceof TaskConflictError || err instanceof TaskerError;
@@ -204,13 +186,28 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
   const readinessIteration = async (): Promise<void> => {
     const candidates = await tasks.nextReadyTasks(settings.readyTaskBatchSize);
     for (const candidate of candidates) {
-      const evaluation = await evaluate(candidate.task_uuid, "readiness_poll", "task re-driven by the readiness poller");
-      scheduleRetry(evaluation);
+      await evaluate(candidate.task_uuid, "readiness_poll", "task re-driven by the readiness poller");
     }
   };
 
+  /**
+   * Since when this process has reached the database without a failed recovery iteration: a
+   * worker is judged dead only after it had process_dead_after_ms to heart-beat while the judge
+   * could see the database (an outage of either side does not count against it).
+   */
+  let reachableSince: Date | undefined = new Date();
   const recoveryIteration = async (): Promise<void> => {
-    const reaped = await tasks.reapStepClaims(processId, deadAfterSeconds, 100);
+    reachableSince ??= new Date();
+    try {
+      await recover(reachableSince);
+    } catch (error) {
+      reachableSince = undefined;
+      throw error;
+    }
+  };
+
+  const recover = async (judgeSince: Date): Promise<void> => {
+    const reaped = await tasks.reapStepClaims(processId, deadAfterSeconds, 100, judgeSince);
     for (const r of reaped) {
       logger.warn("recovered a step whose attempt was lost", {
         operation: "reap_step",
@@ -235,7 +232,6 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
         { operation: "reap_step", reason: r.reason },
       );
       reporter.stepResult(r.processed, {}, { operation: "reap_step" });
-      if (r.processed.evaluation) scheduleRetry(r.processed.evaluation);
     }
     const reconciled = await tasks.reconcileStepResults(processId, settings.reconcileAfterSeconds, deadAfterSeconds, 100);
     for (const r of reconciled) {
@@ -248,7 +244,6 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
         correlation_id: r.processed.evaluation?.correlation_id,
       });
       reporter.stepResult(r.processed, {}, { operation: "reconcile_result" });
-      if (r.processed.evaluation) scheduleRetry(r.processed.evaluation);
     }
   };
 
@@ -309,8 +304,6 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
     async stop() {
       stopped = true;
       unregisterGauges();
-      for (const timer of retryTimers.values()) clearTimeout(timer);
-      retryTimers.clear();
       await Promise.all([...consumers.map((c) => c.stop()), ...loops.map((l) => l.stop())]);
       await Promise.allSettled(consumers.flatMap((c) => c.inFlight()));
     },

@@ -24,7 +24,8 @@ export type ExecutionStatus =
 export interface EnqueuedStep {
   step_uuid: string;
   step_name: string;
-  msg_id: number;
+  /** null for a step claimed by the completing worker at once (continuation). */
+  msg_id: number | null;
   retry: boolean;
   attempt: number;
 }

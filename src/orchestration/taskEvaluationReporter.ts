@@ -35,7 +35,8 @@ export function createTaskEvaluationReporter(telemetry: Telemetry, logger: Logge
         if (step.retry) emitter.step(stepSubject, "waiting_for_retry", "pending", { operation: fields["operation"] });
         emitter.step(stepSubject, "pending", "enqueued", { operation: fields["operation"], msg_id: step.msg_id });
         metrics.stepsEnqueued.add(1, labels({ namespace: result.namespace, step_name: step.step_name }));
-        metrics.messagesSent.add(1, labels({ queue }));
+        // A step claimed in the completing transaction (continuation) had no message.
+        if (step.msg_id != null) metrics.messagesSent.add(1, labels({ queue }));
       }
     };
     let enqueuesEmitted = enqueued.length === 0;

@@ -73,9 +73,11 @@ export function createTaskRepository(sql: Sql, telemetry: Telemetry = disabledTe
         SELECT * FROM tasker.next_ready_tasks(${limit}::int)`);
     },
 
-    async reapStepClaims(processorUuid: string, deadAfterSeconds: number, limit: number): Promise<ReapedStep[]> {
+    /** `judgeSince`: heartbeats missed before this time (the judge could not see the database) do not count. */
+    async reapStepClaims(processorUuid: string, deadAfterSeconds: number, limit: number, judgeSince: Date | null = null): Promise<ReapedStep[]> {
       const [row] = await instrumentSql(telemetry, tx("tasker.reap_step_claims"), () => sql<{ result: ReapedStep[] }[]>`
-        SELECT tasker.reap_step_claims(${processorUuid}::uuid, ${deadAfterSeconds}::int, ${limit}::int) AS result`);
+        SELECT tasker.reap_step_claims(${processorUuid}::uuid, ${deadAfterSeconds}::int, ${limit}::int,
+                                       ${judgeSince}::timestamptz) AS result`);
       return row!.result;
     },
 

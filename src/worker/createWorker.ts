@@ -5,7 +5,8 @@ import { createConcurrencyLimit } from "../queue/concurrencyLimit.ts";
 import type { NotifyListener } from "../queue/notifyListener.ts";
 import type { QueueClient } from "../queue/queueClient.ts";
 import { createQueueConsumer, type ConsumedMessage, type QueueConsumer, type QueueMode } from "../queue/queueConsumer.ts";
-import { notifyChannel, ORCHESTRATION_STEP_RESULTS, workerQueueName } from "../queue/queueNames.ts";
+import { notifyChannel, workerQueueName } from "../queue/queueNames.ts";
+import { createTaskEvaluationReporter } from "../orchestration/taskEvaluationReporter.ts";
 import type { TaskTemplate } from "../templates/taskTemplate.ts";
 import { createLifecycleEmitter, type TransitionSubject } from "../telemetry/lifecycleEmitter.ts";
 import type { Logger } from "../telemetry/logger.ts";
@@ -15,7 +16,16 @@ import { disabledTelemetry, type Telemetry } from "../telemetry/telemetry.ts";
 import type { HandlerRunner, ResolvedHandler } from "./handlerRunner.ts";
 import { executeStep } from "./stepExecutor.ts";
 import { decodeStepMessage } from "./stepMessage.ts";
-import { createStepRepository, type ClaimedStep, type StepExecutionResult } from "./stepRepository.ts";
+import {
+  createStepRepository,
+  type Claim,
+  type ClaimedStep,
+  type CompleteOutcome,
+  type ContinuedStep,
+  type NotClaimed,
+  type StepExecutionResult,
+} from "./stepRepository.ts";
+import { createTaskFinalizer } from "./taskFinalizer.ts";
 import { registerTemplates } from "./templateRegistrar.ts";
 
 /** A namespace as loaded from the handlers directory: its templates and their handlers. */
@@ -37,6 +47,12 @@ export interface WorkerSettings {
   leaseGraceSeconds: number;
   /** worker.max_result_bytes: a larger handler result fails its step with `result_too_large`. */
   maxResultBytes: number;
+  /**
+   * worker.max_chained_steps: how many children of finished steps one slot runs in a row by
+   * continuation (claimed in the completing transaction) before it takes the queue's oldest
+   * message instead; 0 turns continuation off.
+   */
+  maxChainedSteps: number;
 }
 
 export interface WorkerDeps {
@@ -65,37 +81,86 @@ export interface Worker {
   stats(): { running: number; completed: number; failed: number };
 }
 
-/** The worker role: claims steps of its namespaces, runs their handlers, submits results. */
+/** How a claimed step reached this worker, for its claim event, metrics and trace parent. */
+interface ClaimOrigin {
+  claimed: ClaimedStep & { evaluation?: ContinuedStep["evaluation"] };
+  source: "notify" | "poll" | "continuation" | "backlog";
+  headers: Record<string, unknown> | null | undefined;
+  claimStartedAt: Date;
+  claimMs: number;
+}
+
+/** The worker role: claims steps of its namespaces, runs their handlers, completes them. */
 export function createWorker(deps: WorkerDeps): Worker {
   const { sql, queues, logger, settings } = deps;
   const telemetry = deps.telemetry ?? disabledTelemetry();
   const { metrics, tracer } = telemetry;
   const steps = createStepRepository(sql, telemetry);
   const emitter = createLifecycleEmitter(telemetry, logger);
+  const reporter = createTaskEvaluationReporter(telemetry, logger, emitter);
+  const finalizer = createTaskFinalizer({
+    finalize: (tasks) => steps.finalizeTasks(tasks, deps.workerId),
+    report: (evaluation) => reporter.evaluation(evaluation, "task finalized", { operation: "finalize_task" }),
+    logger,
+  });
   const limit = createConcurrencyLimit(settings.maxConcurrentSteps);
   const abortRunning = new AbortController();
-  const consumers: QueueConsumer[] = [];
+  const consumers = new Map<string, QueueConsumer>();
   const counters = { completed: 0, failed: 0 };
   let running = 0;
+  /** Draining: finished steps take no next step. */
+  let stopping = false;
+
+  /** A retry becomes visible in its queue at `at`: read the queue then, not at the next poll. */
+  const wakeAt = (namespace: string, at: string): void => {
+    const dueInMs = Math.max(0, Date.parse(at) - Date.now()) + 5;
+    setTimeout(() => consumers.get(namespace)?.wake(), dueInMs).unref?.();
+  };
 
   /**
-   * Submits until it is recorded or refused. A failure (the database is away) is retried for the
-   * lease's grace period at least: the lease still holds (it ends `timeout + grace` after the
-   * claim), so giving up sooner would leave the step in_progress until the reaper re-runs it.
+   * Completes until it is recorded or refused. A failure (the database is away, a deadlock) is
+   * retried for the lease's grace period at least: the lease still holds (it ends `timeout +
+   * grace` after the claim), so giving up sooner would leave the step in_progress until the
+   * reaper re-runs it. The call is fenced, so sending it again is safe.
    */
-  const submitWithRetry = async (claimed: ClaimedStep, result: StepExecutionResult, ms: number, log: Logger) => {
+  const completeWithRetry = async (
+    claimed: ClaimedStep,
+    result: StepExecutionResult,
+    ms: number,
+    headers: Record<string, string> | null,
+    preferChildren: boolean,
+    log: Logger,
+  ): Promise<CompleteOutcome> => {
     const giveUpAt = Date.now() + settings.leaseGraceSeconds * 1000;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await steps.submit(claimed.step.step_uuid, deps.workerId, claimed.step.attempt, result, ms, traceHeaders(telemetry));
+        return await steps.complete(claimed, deps.workerId, result, ms, headers, {
+          take: stopping ? 0 : 1,
+          preferChildren,
+          defaultTimeoutSeconds: Math.ceil(settings.defaultStepTimeoutMs / 1000),
+          leaseGraceSeconds: settings.leaseGraceSeconds,
+        });
       } catch (error) {
-        // The submission is the transaction that sends the completion notice.
-        metrics.messageSendFailures.add(1, { queue: ORCHESTRATION_STEP_RESULTS });
         const waitMs = backoffMs(attempt, 100, 2000);
         if (attempt >= 5 && Date.now() + waitMs >= giveUpAt) throw error;
-        log.warn("result submission failed; retrying", { attempt, error: toError(error).message });
+        log.warn("step completion failed; retrying", { attempt, error: toError(error).message });
         await delay(waitMs);
       }
+    }
+  };
+
+  const logNotClaimed = (claimed: NotClaimed, fields: Record<string, unknown>, source: string): void => {
+    if (claimed.refused === "wrong_queue") {
+      logger.warn("archived a message for a step of another namespace", {
+        ...fields,
+        step_queue: claimed.step_queue,
+        reason: "the step belongs to another namespace's queue",
+      });
+    } else if (claimed.state === null) {
+      // claim_step archived it: no such step (a forged or stale message).
+      logger.warn("archived a message for a step that does not exist", { ...fields, reason: "unknown step_uuid" });
+    } else {
+      logger.debug("step not claimable; message acknowledged", { ...fields, state: claimed.state, source });
     }
   };
 
@@ -111,10 +176,9 @@ export function createWorker(deps: WorkerDeps): Worker {
       await queues.archive(queue, consumed.msgId);
       return;
     }
-    const claimMethod = consumed.source === "notify" ? "event" : "poll";
     const claimStartedAt = new Date();
     const claimStarted = performance.now();
-    const claimed = await steps.claim(
+    const claimed: Claim = await steps.claim(
       body.step_uuid,
       deps.workerId,
       queue,
@@ -123,43 +187,42 @@ export function createWorker(deps: WorkerDeps): Worker {
       settings.leaseGraceSeconds,
     );
     const claimMs = performance.now() - claimStarted;
-    metrics.stepClaimDuration.record(claimMs, { namespace: ns.namespace, claim_method: claimMethod });
+    metrics.stepClaimDuration.record(claimMs, { namespace: ns.namespace, claim_method: consumed.source === "notify" ? "event" : "poll" });
     metrics.messagesArchived.add(1, { queue });
-    const base = {
-      correlation_id: body.correlation_id,
-      task_uuid: body.task_uuid,
-      step_uuid: body.step_uuid,
-      namespace: ns.namespace,
-    };
     if (!claimed.claimed) {
-      if (claimed.refused === "wrong_queue") {
-        logger.warn("archived a message for a step of another namespace", {
-          ...base,
-          queue_name: queue,
-          msg_id: consumed.msgId,
-          step_queue: claimed.step_queue,
-          reason: "the step belongs to another namespace's queue",
-        });
-      } else if (claimed.state === null) {
-        // claim_step archived it: no such step (a forged or stale message).
-        logger.warn("archived a message for a step that does not exist", {
-          ...base,
-          queue_name: queue,
-          msg_id: consumed.msgId,
-          reason: "unknown step_uuid",
-        });
-      } else {
-        logger.debug("step not claimable; message acknowledged", { ...base, state: claimed.state, source: consumed.source });
-      }
+      if (claimed.retry_at) wakeAt(ns.namespace, claimed.retry_at);
+      const fields = { correlation_id: body.correlation_id, task_uuid: body.task_uuid, step_uuid: body.step_uuid, namespace: ns.namespace };
+      logNotClaimed(claimed, { ...fields, queue_name: queue, msg_id: consumed.msgId }, consumed.source);
       return;
     }
+    let next: ClaimOrigin | undefined = { claimed, source: consumed.source, headers: consumed.headers, claimStartedAt, claimMs };
+    // One slot runs the chain: each completion may hand back the next step, already claimed.
+    for (let chained = 0; next; ) {
+      const continued: ContinuedStep | undefined = await processClaimed(ns, queue, next, chained);
+      if (!continued) return;
+      chained = continued.source === "continuation" ? chained + 1 : 0;
+      next = { claimed: continued, source: continued.source, headers: continued.headers, claimStartedAt: new Date(), claimMs: 0 };
+    }
+  };
+
+  /** One claimed step in its `worker.process_step` span: claim events, handler, completion. */
+  const processClaimed = async (ns: WorkerNamespace, queue: string, origin: ClaimOrigin, chained: number): Promise<ContinuedStep | undefined> => {
+    const { claimed, source, claimStartedAt, claimMs } = origin;
+    const claimMethod = source === "notify" ? "event" : source;
     metrics.stepsClaimed.add(1, { namespace: ns.namespace, claim_method: claimMethod });
-    const subject: TransitionSubject = { ...base, step_name: claimed.step.name, attempt: claimed.step.attempt };
-    // Tracing only: the parent is the message's context, else the task's (notifications carry
-    // no headers); a fan-in step links the handler spans of its parents.
-    const parent = tracer ? (contextFromHeaders(consumed.headers) ?? contextFromHeaders(claimed.task.trace_context)) : undefined;
+    const subject: TransitionSubject = {
+      correlation_id: claimed.task.correlation_id,
+      task_uuid: claimed.task.task_uuid,
+      step_uuid: claimed.step.step_uuid,
+      namespace: ns.namespace,
+      step_name: claimed.step.name,
+      attempt: claimed.step.attempt,
+    };
+    // Tracing only: the parent is the message's context, else the task's; a fan-in step
+    // links the handler spans of its parents.
+    const parent = tracer ? (contextFromHeaders(origin.headers) ?? contextFromHeaders(claimed.task.trace_context)) : undefined;
     const parentLinks = tracer
-      ? (await steps.parentTraceContexts(body.step_uuid).catch(() => []))
+      ? (await steps.parentTraceContexts(claimed.step.step_uuid).catch(() => []))
           .map((p) => linkFromHeaders({ traceparent: p.traceparent }, { "step.name": p.step_name }))
           .filter((link) => link !== undefined)
       : [];
@@ -167,9 +230,9 @@ export function createWorker(deps: WorkerDeps): Worker {
       ...subject,
       "step.name": claimed.step.name,
       "task.name": claimed.task.name,
-      "messaging.source": consumed.source,
+      "messaging.source": source,
     });
-    await inSpan(
+    return inSpan(
       telemetry,
       "worker.process_step",
       { parent, startTime: claimStartedAt, attributes, links: () => parentLinks },
@@ -177,15 +240,23 @@ export function createWorker(deps: WorkerDeps): Worker {
         tracer?.startSpan("worker.claim", { startTime: claimStartedAt, attributes: { ...subject, claim_method: claimMethod } }).end(
           new Date(claimStartedAt.getTime() + claimMs),
         );
-        emitter.step(subject, "enqueued", "in_progress", { operation: "claim", source: consumed.source, duration_ms: round(claimMs) });
-        const outcome = await runClaimed(ns, claimed, subject);
+        if (claimed.evaluation) reporter.evaluation(claimed.evaluation, "retry claimed", { operation: "claim", step_uuid: claimed.step.step_uuid });
+        emitter.step(subject, "enqueued", "in_progress", { operation: "claim", source, duration_ms: round(claimMs) });
+        const { outcome, continued } = await runClaimed(ns, queue, claimed, subject, chained);
         span?.setAttribute("outcome", outcome);
+        return continued;
       },
     );
   };
 
-  /** Runs a claimed step's handler in its span, then submits the result; returns the outcome. */
-  const runClaimed = async (ns: WorkerNamespace, claimed: ClaimedStep, subject: TransitionSubject): Promise<string> => {
+  /** Runs a claimed step's handler in its span, then completes it; returns the outcome and the next step. */
+  const runClaimed = async (
+    ns: WorkerNamespace,
+    queue: string,
+    claimed: ClaimedStep,
+    subject: TransitionSubject,
+    chained: number,
+  ): Promise<{ outcome: string; continued?: ContinuedStep }> => {
     const log = logger.child(subject);
     const handler = ns.handlerFor(claimed.task.name, claimed.task.version, claimed.step.name);
     const templateTimeoutMs = claimed.step.timeout_seconds === null ? undefined : claimed.step.timeout_seconds * 1000;
@@ -251,7 +322,15 @@ export function createWorker(deps: WorkerDeps): Worker {
       telemetry,
       "worker.submit_result",
       { attributes: () => ({ ...subject, outcome: execution.outcome }) },
-      () => submitWithRetry(claimed, execution.result, execution.executionTimeMs, log),
+      () =>
+        completeWithRetry(
+          claimed,
+          execution.result,
+          execution.executionTimeMs,
+          traceHeaders(telemetry),
+          chained < settings.maxChainedSteps,
+          log,
+        ),
     );
     const submitMs = performance.now() - submitStarted;
     const resultType = execution.result.success ? "success" : "failure";
@@ -268,17 +347,26 @@ export function createWorker(deps: WorkerDeps): Worker {
     };
     if (!outcome.accepted) {
       log.warn("result refused: the attempt was taken over (lease expired)", fields);
-      return execution.outcome;
+      // A retried call whose first try committed is refused too: check the task once more.
+      if (outcome.state === "complete") finalizer.add(claimed.task.task_uuid);
+      return { outcome: execution.outcome };
     }
     if (execution.result.success) log.info("step executed", fields);
     else log.warn("step failed", fields);
-    metrics.messagesSent.add(1, { queue: ORCHESTRATION_STEP_RESULTS });
-    metrics.messageSendDuration.record(submitMs, { queue: ORCHESTRATION_STEP_RESULTS });
-    emitter.step(subject, "in_progress", outcome.state ?? (execution.result.success ? "enqueued_for_orchestration" : "enqueued_as_error_for_orchestration"), {
-      ...fields,
-      submit_duration_ms: round(submitMs),
-    });
-    return execution.outcome;
+    emitter.step(subject, "in_progress", outcome.state, { ...fields, submit_duration_ms: round(submitMs) });
+    reporter.stepResult(
+      outcome.processed,
+      { correlation_id: claimed.task.correlation_id, step_name: claimed.step.name },
+      { operation: "complete_step" },
+      submitMs,
+    );
+    if (outcome.processed.retry_at) wakeAt(ns.namespace, outcome.processed.retry_at);
+    for (const skipped of outcome.skipped ?? []) {
+      logNotClaimed(skipped, { step_uuid: skipped.step_uuid, namespace: ns.namespace, queue_name: queue, msg_id: skipped.msg_id }, "backlog");
+    }
+    if (outcome.finalize) finalizer.add(outcome.task_uuid);
+    const continued = outcome.continued[0];
+    return continued ? { outcome: execution.outcome, continued } : { outcome: execution.outcome };
   };
 
   return {
@@ -303,15 +391,17 @@ export function createWorker(deps: WorkerDeps): Worker {
           telemetry,
         });
         await consumer.start();
-        consumers.push(consumer);
+        consumers.set(ns.namespace, consumer);
       }
     },
     wake() {
-      for (const consumer of consumers) consumer.wake();
+      for (const consumer of consumers.values()) consumer.wake();
     },
     async drain(timeoutMs) {
+      stopping = true;
       try {
         await drainSteps(timeoutMs);
+        await finalizer.flush(2000);
       } finally {
         await deps.runner.close();
       }
@@ -320,8 +410,9 @@ export function createWorker(deps: WorkerDeps): Worker {
   };
 
   async function drainSteps(timeoutMs: number): Promise<void> {
-    await Promise.all(consumers.map((c) => c.stop()));
-    const inFlight = consumers.flatMap((c) => c.inFlight());
+    const all = [...consumers.values()];
+    await Promise.all(all.map((c) => c.stop()));
+    const inFlight = all.flatMap((c) => c.inFlight());
     if (inFlight.length === 0) return;
     logger.info("waiting for running steps", { running: inFlight.length, timeout_ms: timeoutMs });
     const settled = Promise.allSettled(inFlight);

@@ -1,6 +1,7 @@
 import type { Sql } from "postgres";
 import { instrumentSql } from "../telemetry/instrumentSql.ts";
 import { disabledTelemetry, type Telemetry } from "../telemetry/telemetry.ts";
+import type { StepResultProcessing, TaskEvaluation } from "../orchestration/taskEvaluation.ts";
 
 /** Everything a handler needs, returned by `tasker.claim_step` in the claiming transaction. */
 export interface ClaimedStep {
@@ -36,14 +37,40 @@ export interface NotClaimed {
   /** `wrong_queue`: the message came through another namespace's queue than `step_queue`. */
   refused?: "wrong_queue";
   step_queue?: string;
+  /** A retry that arrived before it was due: its message is hidden until then. */
+  retry_at?: string;
 }
 
-export interface SubmitOutcome {
-  accepted: boolean;
-  state: string | null;
-  msg_id?: number;
-  attempts?: number;
-}
+/** A claim by `claim_step`: a retry's claim also reports the task transitions it made. */
+export type Claim = (ClaimedStep & { evaluation?: TaskEvaluation }) | NotClaimed;
+
+/** A step `complete_step` claimed for the same worker in the completing transaction. */
+export type ContinuedStep = ClaimedStep & {
+  /** `continuation`: a child of the completed step; `backlog`: the oldest message of the queue. */
+  source: "continuation" | "backlog";
+  msg_id?: string;
+  headers?: Record<string, unknown> | null;
+  evaluation?: TaskEvaluation;
+};
+
+/** What `tasker.complete_step` answers. */
+export type CompleteOutcome =
+  | { accepted: false; state: string | null; attempts?: number }
+  | {
+      accepted: true;
+      /** The state the result was recorded in: enqueued_for_orchestration or enqueued_as_error_for_orchestration. */
+      state: "enqueued_for_orchestration" | "enqueued_as_error_for_orchestration";
+      task_uuid: string;
+      correlation_id: string;
+      namespace: string;
+      /** The final step state, the retry decision and what the task did, as process_step_result reports them. */
+      processed: StepResultProcessing & { retry_at?: string | null };
+      continued: ContinuedStep[];
+      /** Messages the backlog continuation met but could not claim (already archived). */
+      skipped?: Array<NotClaimed & { msg_id: string }>;
+      /** Other steps were open: after the commit, finalize_tasks decides whether the task is complete. */
+      finalize: boolean;
+    };
 
 /** The StepExecutionResult stored in workflow_steps.results (tasker-core 1.4 / 6.3). */
 export interface StepExecutionResult {
@@ -85,25 +112,39 @@ export function createStepRepository(sql: Sql, telemetry: Telemetry = disabledTe
       msgId: string | null,
       defaultTimeoutSeconds: number,
       leaseGraceSeconds: number,
-    ): Promise<ClaimedStep | NotClaimed> {
-      const [row] = await instrumentSql(telemetry, { operation: "tasker.claim_step", transaction: true }, () => sql<{ result: ClaimedStep | NotClaimed }[]>`
+    ): Promise<Claim> {
+      const [row] = await instrumentSql(telemetry, { operation: "tasker.claim_step", transaction: true }, () => sql<{ result: Claim }[]>`
         SELECT tasker.claim_step(${stepUuid}::uuid, ${workerUuid}::uuid, ${queue}::text, ${msgId}::bigint,
                                  ${defaultTimeoutSeconds}::int, ${leaseGraceSeconds}::int) AS result`);
       return row!.result;
     },
 
-    async submit(
-      stepUuid: string,
+    /**
+     * Applies a result in one transaction (tasker.complete_step). `take` 1 lets the same call
+     * claim the next step for this worker: a child that became ready when `preferChildren`, else
+     * the oldest visible message of the step's queue.
+     */
+    async complete(
+      claimed: ClaimedStep,
       workerUuid: string,
-      attempt: number,
       result: StepExecutionResult,
       executionTimeMs: number,
       headers: Record<string, string> | null,
-    ): Promise<SubmitOutcome> {
-      const [row] = await instrumentSql(telemetry, { operation: "tasker.submit_step_result", transaction: true }, () => sql<{ result: SubmitOutcome }[]>`
-        SELECT tasker.submit_step_result(${stepUuid}::uuid, ${workerUuid}::uuid, ${attempt}::int,
-                                         ${json(result)}::jsonb, ${Math.round(executionTimeMs)}::bigint,
-                                         ${headers ? json(headers) : null}::jsonb) AS result`);
+      options: { take: number; preferChildren: boolean; defaultTimeoutSeconds: number; leaseGraceSeconds: number },
+    ): Promise<CompleteOutcome> {
+      const [row] = await instrumentSql(telemetry, { operation: "tasker.complete_step", transaction: true }, () => sql<{ result: CompleteOutcome }[]>`
+        SELECT tasker.complete_step(${claimed.step.step_uuid}::uuid, ${workerUuid}::uuid, ${claimed.step.attempt}::int,
+                                    ${json(result)}::jsonb, ${Math.round(executionTimeMs)}::bigint,
+                                    ${headers ? json(headers) : null}::jsonb, ${options.take}::int,
+                                    ${options.preferChildren}::boolean, ${options.defaultTimeoutSeconds}::int,
+                                    ${options.leaseGraceSeconds}::int) AS result`);
+      return row!.result;
+    },
+
+    /** Completes the tasks whose last steps finished concurrently (complete_step's `finalize`). */
+    async finalizeTasks(taskUuids: readonly string[], processorUuid: string): Promise<TaskEvaluation[]> {
+      const [row] = await instrumentSql(telemetry, { operation: "tasker.finalize_tasks", transaction: true }, () => sql<{ result: TaskEvaluation[] }[]>`
+        SELECT tasker.finalize_tasks(${[...taskUuids]}::uuid[], ${processorUuid}::uuid) AS result`);
       return row!.result;
     },
 

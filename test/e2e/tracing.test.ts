@@ -35,12 +35,12 @@ test("a_diamond_across_an_orchestrator_and_two_workers_is_one_trace_tree", async
       const root = receiver.spans().find((s) => s.name === "task.initialize" && s.attributes["task_uuid"] === task.task_uuid);
       return root ? receiver.spans().filter((s) => s.traceId === root.traceId) : [];
     };
-    // Batches are exported every second; wait for the last result's processing to arrive.
+    // Batches are exported every second; wait for the last step's completion to arrive.
     const spans = await waitFor(
       () => {
         const all = ofTask();
         const handlers = all.filter((s) => s.name === "worker.handler").length;
-        const results = all.filter((s) => s.name === "orchestration.process_result").length;
+        const results = all.filter((s) => s.name === "sql tasker.complete_step").length;
         return handlers === 4 && results === 4 && all.some((s) => s.name === "diamond.sum") ? all : undefined;
       },
       { timeoutMs: 15_000, description: () => `the task's spans at the receiver (got ${ofTask().map((s) => s.name).join(", ")})` },

@@ -113,6 +113,7 @@ export async function startTestEngine(options: TestEngineOptions): Promise<TestE
       maxStepTimeoutMs: 60_000,
       leaseGraceSeconds: 2,
       maxResultBytes: 1_048_576,
+      maxChainedSteps: 16,
     },
   });
   parts.orchestration = orchestration;
