@@ -3,7 +3,7 @@
  * INSERT ... SELECT statements per batch, no per-row round trips), so 50,000 tasks
  * take seconds. It writes rows the engine's own functions would have written: tasks,
  * steps with `remaining_dependencies`, DAG edges, and the transition histories (the
- * path each state takes, `most_recent` on the last row).
+ * path each state takes, in sort_key order).
  *
  * Shapes (steps have parents with lower indexes only):
  *   linear  i <- i-1
@@ -216,8 +216,8 @@ export async function generateTasks(
         JOIN gen_paths p ON p.final = CASE ts.state WHEN 'complete' THEN 'task_complete' WHEN 'error' THEN 'task_error'
                                                     WHEN 'pending' THEN 'task_pending' ELSE ts.state END`);
     await phase(9, () => tx`
-      INSERT INTO tasker.task_transitions (task_transition_uuid, task_uuid, from_state, to_state, event, sort_key, most_recent, created_at, updated_at)
-      SELECT public.bench_uuid_v7(), t.task_uuid, p.path[k - 1], p.path[k], 'bench', k, k = cardinality(p.path),
+      INSERT INTO tasker.task_transitions (task_transition_uuid, task_uuid, from_state, to_state, event, sort_key, created_at, updated_at)
+      SELECT public.bench_uuid_v7(), t.task_uuid, p.path[k - 1], p.path[k], 'bench', k,
              t.created_at + k * interval '10 ms', t.created_at + k * interval '10 ms'
         FROM gen_tasks g JOIN tasker.tasks t USING (task_uuid)
         JOIN gen_paths p ON p.final = CASE t.state WHEN 'complete' THEN 'task_complete' WHEN 'error' THEN 'task_error'
@@ -256,9 +256,9 @@ export async function generateTasks(
         CROSS JOIN LATERAL unnest(child.parents) AS pi(i)
         JOIN gen_steps parent ON parent.task_uuid = child.task_uuid AND parent.i = pi.i`);
     await phase(12, () => tx`
-      INSERT INTO tasker.workflow_step_transitions (workflow_step_transition_uuid, workflow_step_uuid, from_state, to_state, event, sort_key, most_recent,
+      INSERT INTO tasker.workflow_step_transitions (workflow_step_transition_uuid, workflow_step_uuid, from_state, to_state, event, sort_key,
                                                     created_at, updated_at)
-      SELECT public.bench_uuid_v7(), s.step_uuid, p.path[k - 1], p.path[k], 'bench', k, k = cardinality(p.path),
+      SELECT public.bench_uuid_v7(), s.step_uuid, p.path[k - 1], p.path[k], 'bench', k,
              s.created_at + k * interval '10 ms', s.created_at + k * interval '10 ms'
         FROM gen_steps s JOIN gen_paths p ON p.final = s.state
         CROSS JOIN LATERAL generate_subscripts(p.path, 1) k`);

@@ -77,7 +77,6 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
   const consumers: QueueConsumer[] = [];
   const loops: PeriodicLoop[] = [];
   const deadAfterSeconds = Math.max(1, Math.ceil(settings.processDeadAfterMs / 1000));
-  let stopped = false;
 
   const createTask = createTaskInitializer({
     tasks,
@@ -302,7 +301,6 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
       for (const loop of loops) loop.trigger();
     },
     async stop() {
-      stopped = true;
       unregisterGauges();
       await Promise.all([...consumers.map((c) => c.stop()), ...loops.map((l) => l.stop())]);
       await Promise.allSettled(consumers.flatMap((c) => c.inFlight()));
