@@ -126,3 +126,47 @@ BEGIN
   RETURN v_out;
 END
 $$;
+
+-- The durable net under complete_step's `finalize`: a worker that stops between committing a
+-- task's last step and its finalize_tasks call leaves the task in steps_in_process with every
+-- step finished. The recovery loop sweeps running tasks p_limit at a time in
+-- (state_entered_at, task_uuid) order from a cursor it keeps, completes those with no open
+-- step, and answers the evaluations and the cursor to continue from (NULL: wrap around).
+-- Each call reads at most p_limit index entries and probes each task's steps once.
+CREATE FUNCTION tasker.sweep_finished_tasks(
+  p_processor_uuid uuid, p_after_entered timestamptz, p_after_task uuid, p_limit integer
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  r record;
+  v_seen integer := 0;
+  v_last_entered timestamptz;
+  v_last_task uuid;
+  v_out jsonb := '[]';
+BEGIN
+  FOR r IN
+    SELECT t.task_uuid, t.state_entered_at,
+           NOT EXISTS (SELECT 1 FROM tasker.workflow_steps ws
+                        WHERE ws.task_uuid = t.task_uuid AND ws.state NOT IN ('complete', 'resolved_manually')) AS finished
+      FROM tasker.tasks t
+     WHERE t.state = 'steps_in_process'
+       AND (p_after_entered IS NULL OR (t.state_entered_at, t.task_uuid) > (p_after_entered, p_after_task))
+       AND t.state_entered_at < now() - interval '5 seconds'
+     ORDER BY t.state_entered_at, t.task_uuid
+     LIMIT p_limit
+  LOOP
+    v_seen := v_seen + 1;
+    v_last_entered := r.state_entered_at;
+    v_last_task := r.task_uuid;
+    IF r.finished THEN
+      v_out := v_out || jsonb_build_array(tasker.evaluate_task(r.task_uuid, p_processor_uuid));
+    END IF;
+  END LOOP;
+  RETURN jsonb_build_object('evaluations', v_out,
+    'after_entered', CASE WHEN v_seen < p_limit THEN NULL ELSE v_last_entered END,
+    'after_task', CASE WHEN v_seen < p_limit THEN NULL ELSE v_last_task END);
+END
+$$;

@@ -205,7 +205,16 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
     }
   };
 
+  /** Where the sweep for finished-but-unfinalized tasks goes on from (see sweep_finished_tasks). */
+  let sweepCursor: { entered: string | null; task: string | null } = { entered: null, task: null };
+
   const recover = async (judgeSince: Date): Promise<void> => {
+    const swept = await tasks.sweepFinishedTasks(processId, sweepCursor, 200);
+    sweepCursor = { entered: swept.after_entered, task: swept.after_task };
+    for (const evaluation of swept.evaluations) {
+      logger.warn("completed a task whose completion check was lost", { operation: "sweep_finished_tasks", task_uuid: evaluation.task_uuid, correlation_id: evaluation.correlation_id });
+      reporter.evaluation(evaluation, "task completed by the sweep", { operation: "sweep_finished_tasks" });
+    }
     const reaped = await tasks.reapStepClaims(processId, deadAfterSeconds, 100, judgeSince);
     for (const r of reaped) {
       logger.warn("recovered a step whose attempt was lost", {

@@ -81,6 +81,20 @@ export function createTaskRepository(sql: Sql, telemetry: Telemetry = disabledTe
       return row!.result;
     },
 
+    /** One page of the sweep for tasks whose steps all finished but whose completion check was lost. */
+    async sweepFinishedTasks(
+      processorUuid: string,
+      after: { entered: string | null; task: string | null },
+      limit: number,
+    ): Promise<{ evaluations: TaskEvaluation[]; after_entered: string | null; after_task: string | null }> {
+      const [row] = await instrumentSql(telemetry, tx("tasker.sweep_finished_tasks"), () => sql<
+        { result: { evaluations: TaskEvaluation[]; after_entered: string | null; after_task: string | null } }[]
+      >`
+        SELECT tasker.sweep_finished_tasks(${processorUuid}::uuid, ${after.entered}::timestamptz, ${after.task}::uuid,
+                                           ${limit}::int) AS result`);
+      return row!.result;
+    },
+
     async reconcileStepResults(
       processorUuid: string,
       olderThanSeconds: number,
