@@ -3,6 +3,7 @@
  * figure with its target beside it. Figures of repeated runs are medians of the runs'
  * percentiles (the header says how many runs).
  */
+import { renderBeforeAfter } from "./beforeAfter.ts";
 import { flaggedSeqScans } from "./explainReport.ts";
 import { fmtNs } from "./microBenchmarks.ts";
 import type { RunResults } from "./run.ts";
@@ -54,7 +55,7 @@ TASKER_ENV=production and log level warn; no-op steps come from \`bench/handlers
 | \`startupTime.ts\`, \`telemetryOverhead.ts\` | binary start to ready and idle RSS; whole tasks with tracing off and on |
 `;
 
-export function renderReport(r: RunResults, resultsFile: string): string {
+export function renderReport(r: RunResults, resultsFile: string, baseline?: { file: string; results: RunResults }): string {
   const out: string[] = [HOW_TO];
   const m = r.machine;
   out.push(`## Latest full run
@@ -104,6 +105,8 @@ ratios measured in the same run (ours vs the peer) rather than absolute numbers 
 | worker claim → result submitted (no-op handler), p99 | < 200 ms | ${f2(claim?.p99)} ms | ${verdict(claim && claim.p99 < 200)} |
 | pg_notify publish → listener reception, p95 | < 10 ms | ${f2(notify?.p95)} ms | ${verdict(notify && notify.p95 < 10)} |
 `);
+
+  if (baseline) out.push(renderBeforeAfter(baseline, r));
 
   // ------------------------------------------------------------------ e2e
   if (r.e2e?.results.length) {

@@ -16,10 +16,11 @@
  * Every database is created fresh on DATABASE_URL's server and dropped; every process
  * started is stopped.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadavg } from "node:os";
 import { assertBinaryBuilt, REPO_ROOT } from "../test/support/binary.ts";
+import { benchDiscoveryScaling, type DiscoveryScalingResult } from "./discoveryScaling.ts";
 import { benchWholeTasks, shippedWorkflows, type RoleMemory, type WholeTaskResult } from "./engineLatency.ts";
 import { runMicroBenchmarks, type MicroResult } from "./microBenchmarks.ts";
 import { benchNoopPaths, benchNotify, type NoopPathResult } from "./pathLatency.ts";
@@ -34,12 +35,13 @@ import type { Distribution } from "./support/stats.ts";
 import { startOtlpSink, telemetrySupport } from "./telemetryOverhead.ts";
 import { benchPgbench, benchThroughput, type PgbenchResult, type ThroughputResult } from "./throughput.ts";
 
-const SECTIONS = ["sql", "notify", "paths", "e2e", "isolation", "throughput", "pgbench", "peer", "micro", "startup", "telemetry"] as const;
+const SECTIONS = ["sql", "discovery", "notify", "paths", "e2e", "isolation", "throughput", "pgbench", "peer", "micro", "startup", "telemetry"] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Profile {
   repeats: number;
   sql: { sizes: number[]; iterations: number; discoveryTasks: number; casConnections: number[]; casDurationMs: number };
+  discovery: { sizes: number[]; iterations: number };
   notify: number;
   paths: { count: number; warmup: number };
   e2e: { linear: number; diamond: number; dag: number; warmup: number };
@@ -52,6 +54,7 @@ interface Profile {
 const FULL: Profile = {
   repeats: 3,
   sql: { sizes: [100, 1_000, 10_000, 50_000], iterations: 300, discoveryTasks: 100, casConnections: [1, 4, 8], casDurationMs: 2_000 },
+  discovery: { sizes: [5_000, 50_000, 500_000], iterations: 30 },
   notify: 500,
   paths: { count: 200, warmup: 10 },
   e2e: { linear: 100, diamond: 50, dag: 50, warmup: 5 },
@@ -64,6 +67,7 @@ const FULL: Profile = {
 const QUICK: Profile = {
   repeats: 1,
   sql: { sizes: [100, 1_000, 5_000], iterations: 40, discoveryTasks: 20, casConnections: [1, 4], casDurationMs: 500 },
+  discovery: { sizes: [1_000, 5_000], iterations: 10 },
   notify: 100,
   paths: { count: 30, warmup: 3 },
   e2e: { linear: 10, diamond: 5, dag: 10, warmup: 2 },
@@ -100,6 +104,7 @@ export interface RunResults {
   peer?: { defaults: PeerResult[]; matched: PeerResult[] };
   micro?: MicroResult[];
   startup?: StartupResult[];
+  discovery?: DiscoveryScalingResult;
   errors: Array<{ section: string; error: string }>;
 }
 
@@ -119,6 +124,17 @@ function parseArgs(argv: string[]): { quick: boolean; only: Set<Section>; repeat
 }
 
 const log = (line: string): void => console.log(line);
+
+/**
+ * The run the report compares with (its "before" column): the results file named in
+ * bench/results/BASELINE, measured on the same machine, or none.
+ */
+function readBaseline(): { file: string; results: RunResults } | undefined {
+  const pointer = join(REPO_ROOT, "bench", "results", "BASELINE");
+  if (!existsSync(pointer)) return undefined;
+  const file = readFileSync(pointer, "utf8").trim();
+  return { file, results: JSON.parse(readFileSync(join(REPO_ROOT, file), "utf8")) as RunResults };
+}
 
 async function repeat<T>(times: number, label: string, body: () => Promise<T>): Promise<T[]> {
   const out: T[] = [];
@@ -164,6 +180,9 @@ async function main(): Promise<number> {
 
   await section("sql", async () => {
     results.sql = await runSqlSuite({ ...profile.sql, log });
+  });
+  await section("discovery", async () => {
+    results.discovery = await benchDiscoveryScaling({ ...profile.discovery, log });
   });
   await section("notify", async () => {
     results.notify = await repeat(repeats, "notify", () => benchNotify(profile.notify, log));
@@ -269,7 +288,7 @@ async function main(): Promise<number> {
   log(`\nresults: ${file}`);
   if (!args.quick && args.only.size === SECTIONS.length) {
     const readme = join(REPO_ROOT, "bench", "README.md");
-    writeFileSync(readme, renderReport(results, file.slice(REPO_ROOT.length + 1)));
+    writeFileSync(readme, renderReport(results, file.slice(REPO_ROOT.length + 1), readBaseline()));
     log(`summary: ${readme}`);
   }
   log(`done in ${results.durationSeconds} s; ${results.errors.length} section(s) failed`);

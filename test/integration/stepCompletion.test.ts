@@ -18,7 +18,7 @@ const QUEUE = "worker_linear_workflow_queue";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
-const ok = (step: string, value: unknown) => ({ step_uuid: step, success: true, status: "completed", result: value, metadata: {}, error: null });
+const ok = (step: string, value: Json) => ({ step_uuid: step, success: true, status: "completed", result: value, metadata: {}, error: null });
 const failed = (step: string, retryAfter?: number) => ({
   step_uuid: step,
   success: false,
