@@ -16,7 +16,8 @@
 -- messages delayed until the retry is due, claimed like any other.
 --
 -- Lock order, everywhere on this path: the step being completed or claimed, then its children
--- in uuid order, then the task. The operator functions and the reaper (0010, 0011) lock the
+-- in uuid order, then the task; a queue message after its step (claim_step's ack), except in the
+-- backlog continuation, which locks a message first and then takes its step only with SKIP LOCKED. The operator functions and the reaper (0010, 0011) lock the
 -- task first; the few transactions that meet both orders (a failure, the last step, a claim of
 -- a parked task's retry, while an operator acts on the same task) are resolved by PostgreSQL's
 -- deadlock detection, and the worker sends its fenced call again.
@@ -445,6 +446,39 @@ BEGIN
 END
 $$;
 
+-- Completes a running task whose steps have all finished: steps_in_process -> evaluating_results
+-- -> complete, as evaluate_task would, with one UPDATE and one history INSERT. NULL when the
+-- task is no longer in steps_in_process (the caller evaluates it instead).
+CREATE FUNCTION tasker.complete_finished_task(p_task_uuid uuid, p_processor_uuid uuid, p_correlation_id uuid, p_namespace text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  v_now timestamptz := clock_timestamp();
+  v_sort integer;
+BEGIN
+  UPDATE tasker.tasks t
+     SET state = 'complete', state_entered_at = v_now, transition_count = t.transition_count + 2,
+         complete = true, completed_at = v_now, owner_process_uuid = NULL, updated_at = v_now
+   WHERE t.task_uuid = p_task_uuid AND t.state = 'steps_in_process'
+  RETURNING t.transition_count INTO v_sort;
+  IF NOT FOUND THEN
+    RETURN NULL;
+  END IF;
+  INSERT INTO tasker.task_transitions
+    (task_uuid, from_state, to_state, event, metadata, sort_key, processor_uuid, created_at, updated_at)
+  VALUES (p_task_uuid, 'steps_in_process', 'evaluating_results', 'step_completed', '{}', v_sort - 1, p_processor_uuid, v_now, v_now),
+         (p_task_uuid, 'evaluating_results', 'complete', 'all_steps_successful', '{}', v_sort, p_processor_uuid, v_now, v_now);
+  RETURN jsonb_build_object('task_uuid', p_task_uuid, 'found', true, 'state', 'complete',
+    'correlation_id', p_correlation_id, 'namespace', p_namespace, 'execution_status', 'all_complete',
+    'transitions', jsonb_build_array(
+      jsonb_build_array('steps_in_process', 'evaluating_results', 'step_completed'),
+      jsonb_build_array('evaluating_results', 'complete', 'all_steps_successful')),
+    'enqueued', '[]'::jsonb);
+END
+$$;
+
 -- A worker's result, applied in one transaction: the fenced step CAS (only the worker holding
 -- the current attempt may report it), its history rows and audit row, and then
 --   success: the children's remaining_dependencies; every child that became ready is enqueued
@@ -645,7 +679,12 @@ BEGIN
   ELSIF v_ready IS NULL THEN
     IF NOT EXISTS (SELECT 1 FROM tasker.workflow_steps ws
                     WHERE ws.task_uuid = s.task_uuid AND ws.state NOT IN ('complete', 'resolved_manually')) THEN
-      v_eval := tasker.evaluate_task(s.task_uuid, p_worker_uuid, p_headers);
+      -- The last step: the task completes (evaluate_task's all_complete route, in one UPDATE
+      -- and one INSERT; evaluate_task itself when the task moved meanwhile).
+      v_eval := tasker.complete_finished_task(s.task_uuid, p_worker_uuid, t.correlation_id, t.namespace);
+      IF v_eval IS NULL THEN
+        v_eval := tasker.evaluate_task(s.task_uuid, p_worker_uuid, p_headers);
+      END IF;
     ELSE
       v_finalize := true;
     END IF;
@@ -657,14 +696,26 @@ BEGIN
     LOOP
       v_tries := v_tries + 1;
       EXIT WHEN v_tries > 3;
+      -- Ordered by the primary key and stopping at the first visible row (no filter on the
+      -- message, which would turn this into a scan and sort of the whole queue).
       EXECUTE format(
         'SELECT m.msg_id, m.message, m.headers FROM pgmq.%I m
           WHERE m.vt <= clock_timestamp() AND m.msg_id > $1
-            AND m.message ->> ''step_uuid'' ~ ''^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$''
           ORDER BY m.msg_id LIMIT 1 FOR UPDATE SKIP LOCKED', 'q_' || v_queue)
         INTO v_msg USING v_last_msg;
       EXIT WHEN v_msg.msg_id IS NULL;
       v_last_msg := v_msg.msg_id;
+      -- Not a step message: left to the queue consumer, which archives it with a logged reason.
+      CONTINUE WHEN coalesce(v_msg.message ->> 'step_uuid', '')
+        !~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+      -- The message is locked here before its step, the reverse of claim_step's order: take the
+      -- step only if nobody holds it (a consumer claiming the same step through its notification
+      -- holds the step and waits for the message), never wait for it.
+      CONTINUE WHEN NOT EXISTS (SELECT 1 FROM tasker.workflow_steps ws
+                                 WHERE ws.workflow_step_uuid = (v_msg.message ->> 'step_uuid')::uuid
+                                   FOR NO KEY UPDATE SKIP LOCKED)
+               AND EXISTS (SELECT 1 FROM tasker.workflow_steps ws
+                            WHERE ws.workflow_step_uuid = (v_msg.message ->> 'step_uuid')::uuid);
       v_claim := tasker.claim_step((v_msg.message ->> 'step_uuid')::uuid, p_worker_uuid, v_queue, v_msg.msg_id,
                                    p_default_timeout_seconds, p_lease_grace_seconds);
       IF (v_claim ->> 'claimed')::boolean THEN
