@@ -67,6 +67,12 @@ export interface ThroughputOptions {
   /** noop_fanout: 10 independent steps per task (default); noop_single: one step per task. */
   template?: "noop_fanout" | "noop_single";
   env?: Record<string, string>;
+  /**
+   * Also record where the time goes (track_functions = all and pg_stat_activity sampled every
+   * 10 ms). Both cost CPU on the machine being measured, so the headline rate comes from runs
+   * without them, as the peer's does.
+   */
+  diagnose?: boolean;
   log: (l: string) => void;
 }
 
@@ -75,11 +81,13 @@ export async function benchThroughput(options: ThroughputOptions): Promise<Throu
   const stepsPerTask = template === "noop_fanout" ? 10 : 1;
   const taskCount = Math.ceil(options.steps / stepsPerTask);
   return withBenchDatabase(`throughput_${options.workers}`, { migrate: false }, async ({ name, url }) => {
-    const admin = postgres(url, { max: 1, onnotice: () => {} });
-    try {
-      await admin.unsafe(`ALTER DATABASE "${name}" SET track_functions = 'all'`);
-    } finally {
-      await admin.end({ timeout: 5 });
+    if (options.diagnose) {
+      const admin = postgres(url, { max: 1, onnotice: () => {} });
+      try {
+        await admin.unsafe(`ALTER DATABASE "${name}" SET track_functions = 'all'`);
+      } finally {
+        await admin.end({ timeout: 5 });
+      }
     }
     const roles: RunningRole[] = [];
     const workers: RunningRole[] = [];
@@ -106,7 +114,7 @@ export async function benchThroughput(options: ThroughputOptions): Promise<Throu
       const wallStart = performance.now();
       for (let w = 0; w < options.workers; w += 1) workers.push(await startRole("worker", url, { handlersDir: BENCH_HANDLERS, env }));
       const sampler = sampleRss([...roles, ...workers].map((r) => r.proc.pid));
-      const activity = sampleActivity(url);
+      const activity = options.diagnose ? sampleActivity(url) : { stop: () => Promise.resolve([]) };
       try {
         await waitFor(
           async () => {

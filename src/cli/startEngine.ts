@@ -181,6 +181,8 @@ export async function startEngine(
         leaseGraceSeconds: config.worker.lease_grace_seconds,
         maxResultBytes: config.worker.max_result_bytes,
         maxChainedSteps: config.worker.max_chained_steps,
+        claimBatchSize: config.worker.claim_batch_size,
+        completionBatchSize: config.worker.completion_batch_size,
       },
     });
     await worker.start();

@@ -81,6 +81,8 @@ export const CONFIG_SETTINGS: ConfigSettings<TaskerConfig> = {
     handler_max_memory_mb: set(512, "With handler_isolation = \"thread\": a handler thread holding more memory than this is stopped and its step fails memory_limit_exceeded (retryable)."),
     handler_abort_grace_ms: set(1000, "With handler_isolation = \"thread\": how long a handler may take to return after its timeout or a shutdown abort before its thread is stopped."),
     max_chained_steps: set(16, "How many ready children of finished steps one slot runs in a row, claimed in the completing transaction (no queue hop), before it takes the queue's oldest message instead; 0 turns continuation from children off."),
+    claim_batch_size: set(4, "Most claims of read messages sent in one transaction; claims made while 3 are in flight wait and go together (1 = each alone). An idle worker claims at once."),
+    completion_batch_size: set(4, "Most step results completed in one transaction; results that finish while 3 completions are in flight wait and go together (1 = each alone). An idle worker completes at once."),
     max_result_bytes: set(1048576, "Largest handler result accepted, in bytes of its JSON text; a larger one fails the step permanently (result_too_large)."),
     heartbeat_interval_ms: set(5000, "How often this process records that it is alive (tasker.processes)."),
     shutdown_timeout_ms: set(30000, "How long the worker role lets running handlers finish on shutdown before exiting."),

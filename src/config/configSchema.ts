@@ -208,6 +208,8 @@ export const configSchema = object({
     handler_max_memory_mb: integerIn(16),
     handler_abort_grace_ms: integerIn(0),
     max_chained_steps: integerIn(0),
+    claim_batch_size: integerIn(1, 1000),
+    completion_batch_size: integerIn(1, 1000),
     max_result_bytes: integerIn(1024),
     heartbeat_interval_ms: integerIn(10),
     shutdown_timeout_ms: integerIn(0),

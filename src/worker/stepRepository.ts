@@ -102,20 +102,42 @@ export interface StepExecutionResult {
   } | null;
 }
 
+/** One result for `complete` / `completeBatch`. */
+export interface CompleteItem {
+  claimed: ClaimedStep;
+  result: StepExecutionResult;
+  executionTimeMs: number;
+  headers: Record<string, string> | null;
+  /** 1 lets the completing call claim this worker's next step (continuation); 0 takes none. */
+  take: number;
+  /** Take a child that became ready before the queue's oldest message. */
+  preferChildren: boolean;
+}
+
+/** Lease settings every claim needs. */
+export interface LeaseSettings {
+  defaultTimeoutSeconds: number;
+  leaseGraceSeconds: number;
+}
+
 export function createStepRepository(sql: Sql, telemetry: Telemetry = disabledTelemetry()) {
   const json = (value: unknown) => sql.json(value as never);
   return {
-    async claim(
-      stepUuid: string,
+    /**
+     * Claims the steps of several messages of one queue in one transaction (tasker.claim_steps,
+     * committed without waiting for its WAL flush: a claim lost with the server only means the
+     * step runs again). Answers in the order of `messages`.
+     */
+    async claimBatch(
+      messages: ReadonlyArray<{ stepUuid: string; msgId: string }>,
       workerUuid: string,
       queue: string,
-      msgId: string | null,
-      defaultTimeoutSeconds: number,
-      leaseGraceSeconds: number,
-    ): Promise<Claim> {
-      const [row] = await instrumentSql(telemetry, { operation: "tasker.claim_step", transaction: true }, () => sql<{ result: Claim }[]>`
-        SELECT tasker.claim_step(${stepUuid}::uuid, ${workerUuid}::uuid, ${queue}::text, ${msgId}::bigint,
-                                 ${defaultTimeoutSeconds}::int, ${leaseGraceSeconds}::int) AS result`);
+      lease: LeaseSettings,
+    ): Promise<Claim[]> {
+      const [row] = await instrumentSql(telemetry, { operation: "tasker.claim_steps", transaction: true }, () => sql<{ result: Claim[] }[]>`
+        SELECT tasker.claim_steps(${workerUuid}::uuid, ${queue}::text, ${messages.map((m) => m.msgId)}::bigint[],
+                                  ${messages.map((m) => m.stepUuid)}::uuid[], ${lease.defaultTimeoutSeconds}::int,
+                                  ${lease.leaseGraceSeconds}::int) AS result`);
       return row!.result;
     },
 
@@ -124,20 +146,31 @@ export function createStepRepository(sql: Sql, telemetry: Telemetry = disabledTe
      * claim the next step for this worker: a child that became ready when `preferChildren`, else
      * the oldest visible message of the step's queue.
      */
-    async complete(
-      claimed: ClaimedStep,
-      workerUuid: string,
-      result: StepExecutionResult,
-      executionTimeMs: number,
-      headers: Record<string, string> | null,
-      options: { take: number; preferChildren: boolean; defaultTimeoutSeconds: number; leaseGraceSeconds: number },
-    ): Promise<CompleteOutcome> {
+    async complete(item: CompleteItem, workerUuid: string, lease: LeaseSettings): Promise<CompleteOutcome> {
+      const { claimed } = item;
       const [row] = await instrumentSql(telemetry, { operation: "tasker.complete_step", transaction: true }, () => sql<{ result: CompleteOutcome }[]>`
         SELECT tasker.complete_step(${claimed.step.step_uuid}::uuid, ${workerUuid}::uuid, ${claimed.step.attempt}::int,
-                                    ${json(result)}::jsonb, ${Math.round(executionTimeMs)}::bigint,
-                                    ${headers ? json(headers) : null}::jsonb, ${options.take}::int,
-                                    ${options.preferChildren}::boolean, ${options.defaultTimeoutSeconds}::int,
-                                    ${options.leaseGraceSeconds}::int) AS result`);
+                                    ${json(item.result)}::jsonb, ${Math.round(item.executionTimeMs)}::bigint,
+                                    ${item.headers ? json(item.headers) : null}::jsonb, ${item.take}::int,
+                                    ${item.preferChildren}::boolean, ${lease.defaultTimeoutSeconds}::int,
+                                    ${lease.leaseGraceSeconds}::int) AS result`);
+      return row!.result;
+    },
+
+    /** Several results in one transaction (tasker.complete_steps); answers in the order of `items`. */
+    async completeBatch(items: readonly CompleteItem[], workerUuid: string, lease: LeaseSettings): Promise<CompleteOutcome[]> {
+      const payload = items.map((item) => ({
+        step_uuid: item.claimed.step.step_uuid,
+        attempt: item.claimed.step.attempt,
+        results: item.result,
+        execution_time_ms: Math.round(item.executionTimeMs),
+        headers: item.headers,
+        take: item.take,
+        prefer_children: item.preferChildren,
+      }));
+      const [row] = await instrumentSql(telemetry, { operation: "tasker.complete_steps", transaction: true }, () => sql<{ result: CompleteOutcome[] }[]>`
+        SELECT tasker.complete_steps(${workerUuid}::uuid, ${json(payload)}::jsonb, ${lease.defaultTimeoutSeconds}::int,
+                                     ${lease.leaseGraceSeconds}::int) AS result`);
       return row!.result;
     },
 

@@ -40,6 +40,8 @@ export interface TestEngineOptions {
   isolation?: HandlerIsolation;
   /** Metrics, spans and lifecycle events (none by default). */
   telemetry?: Telemetry;
+  /** worker.claim_batch_size and worker.completion_batch_size (default 4, as in production). */
+  batchSize?: number;
 }
 
 export async function startTestEngine(options: TestEngineOptions): Promise<TestEngine> {
@@ -113,6 +115,8 @@ export async function startTestEngine(options: TestEngineOptions): Promise<TestE
       maxStepTimeoutMs: 60_000,
       leaseGraceSeconds: 2,
       maxResultBytes: 1_048_576,
+      claimBatchSize: options.batchSize ?? 4,
+      completionBatchSize: options.batchSize ?? 4,
       maxChainedSteps: 16,
     },
   });
