@@ -80,9 +80,9 @@ const round = (ms: number): number => Math.round(ms * 1000) / 1000;
 
 /**
  * Completion (and claim) transactions one worker keeps in flight before results wait to share
- * one: with one, the database and the worker take turns (a 2-core machine was 60 % busy in the
- * saturated bench); three keep both busy while a saturated worker still commits several results
- * per transaction (bench/README.md, step path v2).
+ * one. Measured on the 2-core bench machine, 5,000 one-step tasks draining: with one, the
+ * database and the worker take turns (60 % busy, no gain); with three, 0.5-0.6 commits and
+ * 1.4-1.6 ms of PostgreSQL CPU per step against 1.0 and 1.9 unbatched, and 10-25 % more steps/s.
  */
 const BATCHES_IN_FLIGHT = 3;
 
