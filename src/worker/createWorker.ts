@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { createCallBatcher, type CallBatcher } from "../lib/callBatcher.ts";
 import { toError } from "../lib/errors.ts";
 import { backoffMs, delay } from "../lib/time.ts";
 import { createConcurrencyLimit } from "../queue/concurrencyLimit.ts";
@@ -20,6 +21,7 @@ import {
   createStepRepository,
   type Claim,
   type ClaimedStep,
+  type ClaimMessage,
   type CompleteItem,
   type CompleteOutcome,
   type ContinuedStep,
@@ -27,7 +29,6 @@ import {
   type StepExecutionResult,
 } from "./stepRepository.ts";
 import { createTaskFinalizer } from "./taskFinalizer.ts";
-import { createCallBatcher, type CallBatcher } from "../lib/callBatcher.ts";
 import { registerTemplates } from "./templateRegistrar.ts";
 
 /** A namespace as loaded from the handlers directory: its templates and their handlers. */
@@ -130,13 +131,14 @@ export function createWorker(deps: WorkerDeps): Worker {
     many: (items) => steps.completeBatch(items, deps.workerId, lease),
   });
   /** One claim batcher per queue: claim_steps takes the messages of one queue. */
-  const claimBatchers = new Map<string, CallBatcher<{ stepUuid: string; msgId: string }, Claim>>();
-  const claimBatcher = (queue: string): CallBatcher<{ stepUuid: string; msgId: string }, Claim> => {
+  const claimBatchers = new Map<string, CallBatcher<ClaimMessage, Claim>>();
+  const claimBatcher = (queue: string): CallBatcher<ClaimMessage, Claim> => {
     let batcher = claimBatchers.get(queue);
     if (!batcher) {
       batcher = createCallBatcher({
         maxBatch: settings.claimBatchSize,
         maxInFlight: BATCHES_IN_FLIGHT,
+        // A lone claim goes through claim_steps too: its commit does not wait for the WAL flush.
         single: async (message) => (await steps.claimBatch([message], deps.workerId, queue, lease))[0]!,
         many: (messages) => steps.claimBatch(messages, deps.workerId, queue, lease),
       });

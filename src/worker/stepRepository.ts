@@ -114,6 +114,12 @@ export interface CompleteItem {
   preferChildren: boolean;
 }
 
+/** A step message to claim: the step it names and its message id in the queue. */
+export interface ClaimMessage {
+  stepUuid: string;
+  msgId: string;
+}
+
 /** Lease settings every claim needs. */
 export interface LeaseSettings {
   defaultTimeoutSeconds: number;
@@ -129,7 +135,7 @@ export function createStepRepository(sql: Sql, telemetry: Telemetry = disabledTe
      * step runs again). Answers in the order of `messages`.
      */
     async claimBatch(
-      messages: ReadonlyArray<{ stepUuid: string; msgId: string }>,
+      messages: readonly ClaimMessage[],
       workerUuid: string,
       queue: string,
       lease: LeaseSettings,
