@@ -69,6 +69,16 @@ function toStep(raw: RawStep): StepDefinition {
     },
     timeoutSeconds: raw.timeout_seconds,
     type: raw.type,
+    batchConfig:
+      raw.batch_config === null
+        ? null
+        : {
+            batchSize: raw.batch_config.batch_size,
+            parallelism: raw.batch_config.parallelism,
+            cursorField: raw.batch_config.cursor_field,
+            workerTemplate: raw.batch_config.worker_template,
+            failureStrategy: raw.batch_config.failure_strategy,
+          },
   };
 }
 

@@ -13,6 +13,9 @@ export type StepType = (typeof STEP_TYPES)[number];
 export const BACKOFF_KINDS = ["none", "linear", "exponential", "fibonacci"] as const;
 export type BackoffKind = (typeof BACKOFF_KINDS)[number];
 
+export const FAILURE_STRATEGIES = ["continue_on_failure", "fail_fast", "isolate"] as const;
+export type FailureStrategy = (typeof FAILURE_STRATEGIES)[number];
+
 export const STALENESS_ACTIONS = ["dlq", "error", "none"] as const;
 export type StalenessAction = (typeof STALENESS_ACTIONS)[number];
 
@@ -32,6 +35,26 @@ export interface StepHandlerSpec {
   initialization: Record<string, unknown>;
 }
 
+/**
+ * How a `batch_worker` template's steps are made (reference 9.2). The analyzer's outcome
+ * decides how many; these values reach each worker as `inputs.batch_metadata`.
+ */
+export interface BatchConfig {
+  batchSize: number;
+  parallelism: number;
+  /** The name of the field the cursor ranges over (informational, passed to workers). */
+  cursorField: string;
+  workerTemplate: string | null;
+  failureStrategy: FailureStrategy;
+}
+
+export const BATCH_CONFIG_DEFAULTS: Readonly<Omit<BatchConfig, "workerTemplate">> = Object.freeze({
+  batchSize: 1000,
+  parallelism: 10,
+  cursorField: "id",
+  failureStrategy: "continue_on_failure",
+});
+
 export interface StepDefinition {
   name: string;
   description: string | null;
@@ -41,6 +64,8 @@ export interface StepDefinition {
   retry: RetryPolicy;
   timeoutSeconds: number | null;
   type: StepType;
+  /** Required on `batch_worker` steps, null elsewhere. */
+  batchConfig: BatchConfig | null;
 }
 
 /** Per-template staleness thresholds (reference 9.3); every threshold is optional. */

@@ -29,6 +29,17 @@ function stepConfiguration(step: StepDefinition): Record<string, unknown> {
     },
     timeout_seconds: step.timeoutSeconds,
     type: step.type,
+    ...(step.batchConfig === null
+      ? {}
+      : {
+          batch_config: {
+            batch_size: step.batchConfig.batchSize,
+            parallelism: step.batchConfig.parallelism,
+            cursor_field: step.batchConfig.cursorField,
+            worker_template: step.batchConfig.workerTemplate,
+            failure_strategy: step.batchConfig.failureStrategy,
+          },
+        }),
   };
 }
 

@@ -1,6 +1,8 @@
 import * as v from "valibot";
 import {
   BACKOFF_KINDS,
+  BATCH_CONFIG_DEFAULTS,
+  FAILURE_STRATEGIES,
   IDENTITY_STRATEGIES,
   RETRY_DEFAULTS,
   STALENESS_ACTIONS,
@@ -46,6 +48,17 @@ const retrySchema = v.object(
   "must be a map",
 );
 
+const batchConfigSchema = v.object(
+  {
+    batch_size: v.nullish(integerBetween(1, 100_000), BATCH_CONFIG_DEFAULTS.batchSize),
+    parallelism: v.nullish(integerBetween(1, 1000), BATCH_CONFIG_DEFAULTS.parallelism),
+    cursor_field: v.nullish(v.string("must be a string"), BATCH_CONFIG_DEFAULTS.cursorField),
+    worker_template: optionalText,
+    failure_strategy: v.nullish(picklist(FAILURE_STRATEGIES), BATCH_CONFIG_DEFAULTS.failureStrategy),
+  },
+  "must be a map",
+);
+
 export const rawStepSchema = v.object(
   {
     name: v.string("must be a string"),
@@ -61,6 +74,7 @@ export const rawStepSchema = v.object(
     retry: v.nullish(retrySchema, () => ({})),
     timeout_seconds: v.nullish(integerBetween(1, TEMPLATE_LIMITS.timeoutSeconds), null),
     type: v.nullish(picklist(STEP_TYPES), "standard"),
+    batch_config: v.nullish(batchConfigSchema, null),
   },
   "must be a map",
 );

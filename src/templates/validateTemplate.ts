@@ -18,7 +18,12 @@ function nameProblem(kind: string, value: string, maxLength: number): string | n
   }
 }
 
-function stepIssues(step: StepDefinition, known: ReadonlySet<string>, file: string): TemplateIssue[] {
+function stepIssues(
+  step: StepDefinition,
+  known: ReadonlySet<string>,
+  batchables: ReadonlySet<string>,
+  file: string,
+): TemplateIssue[] {
   const problems: string[] = [];
   const name = nameProblem("step name", step.name, TEMPLATE_LIMITS.stepNameLength);
   if (name) problems.push(name);
@@ -40,6 +45,12 @@ function stepIssues(step: StepDefinition, known: ReadonlySet<string>, file: stri
   }
   if (step.type === "decision" && step.dependencies.length === 0) {
     problems.push("a decision step needs at least one dependency");
+  }
+  if (step.type === "batch_worker") {
+    if (step.batchConfig === null) problems.push("a batch_worker step needs batch_config");
+    if (!step.dependencies.some((name) => batchables.has(name))) {
+      problems.push("a batch_worker step must depend on the batchable step that analyzes its batches");
+    }
   }
   if (step.retry.maxBackoffMs < step.retry.backoffBaseMs) {
     problems.push(
@@ -74,7 +85,8 @@ export function validateTemplate(template: TaskTemplate, file: string): Template
   for (const [stepName, count] of counts) {
     if (count > 1) issues.push({ file, step: stepName, message: `step name is used by ${count} steps` });
   }
-  for (const step of template.steps) issues.push(...stepIssues(step, known, file));
+  const batchables = new Set(template.steps.filter((s) => s.type === "batchable").map((s) => s.name));
+  for (const step of template.steps) issues.push(...stepIssues(step, known, batchables, file));
 
   const cycle = findDependencyCycle(template.steps);
   if (cycle && cycle.length > 2) {

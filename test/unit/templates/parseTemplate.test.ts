@@ -38,6 +38,7 @@ describe("parseTemplate", () => {
           retry: { retryable: true, maxAttempts: 3, backoff: "exponential", backoffBaseMs: 1000, maxBackoffMs: 30_000 },
           timeoutSeconds: null,
           type: "standard",
+          batchConfig: null,
         },
       ],
     });
@@ -86,6 +87,7 @@ describe("parseTemplate", () => {
       retry: { retryable: false, maxAttempts: 0, backoff: "fibonacci", backoffBaseMs: 50, maxBackoffMs: 500 },
       timeoutSeconds: 5,
       type: "batchable",
+      batchConfig: null,
     });
   });
 

@@ -85,6 +85,31 @@ describe("validateTemplate", () => {
     ]);
   });
 
+  test("requires_batch_config_and_an_analyzer_on_a_batch_worker_step", () => {
+    expect(messagesOf([step("rows", [], { type: "batch_worker" })])).toEqual([
+      `${FILE}: step "rows": a batch_worker step needs batch_config`,
+      `${FILE}: step "rows": a batch_worker step must depend on the batchable step that analyzes its batches`,
+    ]);
+    const template = parseTemplate(
+      {
+        name: "process_order",
+        version: "1.0.0",
+        steps: [
+          step("analyze", [], { type: "batchable" }),
+          step("rows", ["analyze"], { type: "batch_worker", batch_config: { cursor_field: "row", failure_strategy: "fail_fast" } }),
+        ],
+      },
+      { file: FILE, namespace: "payments" },
+    );
+    expect(template.steps[1]?.batchConfig).toEqual({
+      batchSize: 1000,
+      parallelism: 10,
+      cursorField: "row",
+      workerTemplate: null,
+      failureStrategy: "fail_fast",
+    });
+  });
+
   test("rejects_a_max_backoff_below_the_base", () => {
     expect(messagesOf([step("a", [], { retry: { backoff_base_ms: 5000, max_backoff_ms: 1000 } })])).toEqual([
       `${FILE}: step "a": retry.max_backoff_ms (1000) is less than retry.backoff_base_ms (5000)`,
