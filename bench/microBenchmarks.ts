@@ -12,7 +12,7 @@ import { identityHash } from "../src/orchestration/identityHash.ts";
 import { parseYaml } from "../src/runtime/index.ts";
 import { parseTemplate, templateFromConfiguration, toTemplateConfiguration, validateTaskContext } from "../src/templates/index.ts";
 import { silentLogger } from "../src/telemetry/logger.ts";
-import { findNonJson } from "../src/worker/jsonResult.ts";
+import { findNonJson } from "../src/lib/jsonResult.ts";
 import { createInlineRunner } from "../src/worker/handlerRunner.ts";
 import { createHandlerThreadPool } from "../src/worker/isolation/handlerThreadPool.ts";
 import { executeStep } from "../src/worker/stepExecutor.ts";
@@ -52,7 +52,10 @@ export async function runMicroBenchmarks(options: { quick: boolean; log: (l: str
       task_uuid: message.task_uuid, namespace: "bench_noop", name: "noop_single", version: "1.0.0", context,
       correlation_id: message.correlation_id, parent_correlation_id: null, trace_context: null, priority: 0, tags: [],
     },
-    step: { step_uuid: message.step_uuid, name: "only", attempt: 1, max_attempts: 3, retryable: true, inputs: {}, timeout_seconds: null },
+    step: {
+      step_uuid: message.step_uuid, name: "only", template_step_name: "only", attempt: 1, max_attempts: 3, retryable: true, inputs: {},
+      timeout_seconds: null, checkpoint: null,
+    },
     dependency_results: { init: { value: 36 } },
   };
   const shutdown = new AbortController().signal;

@@ -144,6 +144,7 @@ export async function startEngine(
               waitingForRetryMinutes: config.orchestration.staleness.waiting_for_retry_minutes,
               stepsInProcessMinutes: config.orchestration.staleness.steps_in_process_minutes,
               taskMaxLifetimeHours: config.orchestration.staleness.task_max_lifetime_hours,
+              checkpointStallMinutes: config.orchestration.batch_processing.checkpoint_stall_minutes,
             }
           : undefined,
       },
@@ -183,6 +184,11 @@ export async function startEngine(
         maxChainedSteps: config.worker.max_chained_steps,
         claimBatchSize: config.worker.claim_batch_size,
         completionBatchSize: config.worker.completion_batch_size,
+        outcomeLimits: {
+          maxStepsPerDecision: config.orchestration.decision_points.max_steps_per_decision,
+          maxDecisionDepth: config.orchestration.decision_points.max_decision_depth,
+          maxBatchesPerAnalyzer: config.orchestration.batch_processing.max_batches_per_analyzer,
+        },
       },
     });
     await worker.start();

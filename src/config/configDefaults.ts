@@ -66,6 +66,14 @@ export const CONFIG_SETTINGS: ConfigSettings<TaskerConfig> = {
       steps_in_process_minutes: set(30, "A task with steps in process this long is stale (template lifecycle overrides)."),
       task_max_lifetime_hours: set(24, "A task older than this in a waiting or in-process state is stale."),
     },
+    decision_points: {
+      max_steps_per_decision: set(100, "Most steps one decision outcome may name; a decision naming more fails permanently (applied by the worker completing it)."),
+      max_decision_depth: set(20, "Most decision steps nested along one path of a template; a deeper decision fails permanently."),
+    },
+    batch_processing: {
+      max_batches_per_analyzer: set(1000, "Most batch worker steps one batchable step's outcome may create; more fails the analyzer permanently."),
+      checkpoint_stall_minutes: set(15, "A running task one of whose steps checkpointed within this many minutes is not stale."),
+    },
   },
   worker: {
     handlers_dir: set("./handlers", "Folder holding one sub-folder of templates and handlers per namespace."),

@@ -196,6 +196,14 @@ export const configSchema = object({
       steps_in_process_minutes: integerIn(1),
       task_max_lifetime_hours: integerIn(1),
     }),
+    decision_points: object({
+      max_steps_per_decision: integerIn(1, 10_000),
+      max_decision_depth: integerIn(1, 1000),
+    }),
+    batch_processing: object({
+      max_batches_per_analyzer: integerIn(1, 100_000),
+      checkpoint_stall_minutes: integerIn(1),
+    }),
   }),
   worker: object({
     handlers_dir: nonEmptyString,

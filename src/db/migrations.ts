@@ -21,6 +21,7 @@ import m0015 from "../../migrations/0015_append_only_history.sql" with { type: "
 import m0016 from "../../migrations/0016_step_completion.sql" with { type: "text" };
 import m0017 from "../../migrations/0017_readiness_and_judgement.sql" with { type: "text" };
 import m0018 from "../../migrations/0018_batched_step_path.sql" with { type: "text" };
+import m0019 from "../../migrations/0019_dynamic_steps.sql" with { type: "text" };
 
 export interface Migration {
   /** The number in the file name, e.g. 1 for `0001_tasker_schema.sql`. */
@@ -49,6 +50,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 16, name: "0016_step_completion.sql", sql: m0016 },
   { version: 17, name: "0017_readiness_and_judgement.sql", sql: m0017 },
   { version: 18, name: "0018_batched_step_path.sql", sql: m0018 },
+  { version: 19, name: "0019_dynamic_steps.sql", sql: m0019 },
 ];
 
 export const LATEST_MIGRATION_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;

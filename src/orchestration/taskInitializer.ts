@@ -2,6 +2,7 @@ import * as v from "valibot";
 import { SqlState, sqlStateOf } from "../db/sqlState.ts";
 import { TaskerError, ValidationError } from "../lib/errors.ts";
 import { newId } from "../lib/ids.ts";
+import { templateGraph } from "../templates/templateGraph.ts";
 import { validateTaskContext } from "../templates/validateTaskContext.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { inSpan, traceHeaders } from "../telemetry/spans.ts";
@@ -119,6 +120,7 @@ export function createTaskInitializer(deps: TaskInitializerDeps) {
           correlation_id: correlationId,
           parent_correlation_id: request.parent_correlation_id,
           trace_context: traceContext,
+          initial_steps: templateGraph(template).initialStepNames(),
         },
         deps.processId,
         traceContext,

@@ -17,6 +17,8 @@ export interface NewTaskRow {
   correlation_id: string;
   parent_correlation_id: string | null;
   trace_context: Record<string, string> | null;
+  /** The template steps created with the task (the others wait for a decision or batch outcome). */
+  initial_steps: readonly string[];
 }
 
 export interface ReadyTaskCandidate {

@@ -6,4 +6,5 @@ export { StepError, type StepErrorOptions } from "./stepError.ts";
 export { PermanentError } from "./permanentError.ts";
 export { RetryableError, type RetryableErrorOptions } from "./retryableError.ts";
 export type { StepContext, StepHandler, StepInfo, StepSpan, StepTaskInfo } from "./stepContext.ts";
+export type { CheckpointProgress, StepCheckpoint, StepYield } from "./stepProgress.ts";
 export type { Logger, LogFields } from "../telemetry/logger.ts";

@@ -1,4 +1,5 @@
 import type { Logger } from "../telemetry/logger.ts";
+import type { CheckpointProgress, StepCheckpoint, StepYield } from "./stepProgress.ts";
 
 /** The task a step belongs to. */
 export interface StepTaskInfo {
@@ -20,8 +21,15 @@ export interface StepInfo {
   /** This execution's attempt number, starting at 1. */
   readonly attempt: number;
   readonly maxAttempts: number;
-  /** The template's `handler.initialization` for this step. */
+  /**
+   * The template's `handler.initialization` for this step; a batch worker also finds its
+   * `cursor`, `batch_metadata` and `is_no_op` here.
+   */
   readonly inputs: Readonly<Record<string, unknown>>;
+  /** The template step this one was made from: a batch worker's `batch_worker` step, else `name`. */
+  readonly templateStepName: string;
+  /** The last progress saved by `ctx.checkpoint()` or `ctx.yield()` (this or an earlier attempt), or null. */
+  readonly checkpoint: StepCheckpoint | null;
 }
 
 /** A span a handler can annotate; a no-op when tracing is off. Structurally an OpenTelemetry Span. */
@@ -52,6 +60,18 @@ export interface StepContext {
   readonly span: StepSpan;
   /** Runs `fn` in a child span of this execution, for the handler's own work. */
   trace<T>(name: string, fn: (span: StepSpan) => T | Promise<T>): Promise<T>;
+  /**
+   * Saves progress now, atomically with a renewal of the step's lease: a retry after a failure
+   * or a crash of this worker starts from it (`ctx.step.checkpoint`). Rejects when this attempt
+   * no longer holds the step (it was taken over) or the database cannot be reached.
+   */
+  checkpoint(progress: CheckpointProgress): Promise<void>;
+  /**
+   * `return ctx.yield(progress)`: saves the progress (when given) and runs the step again at once,
+   * in the same attempt, with it on `ctx.step.checkpoint`, with a fresh timeout. For work longer
+   * than one timeout, in slices.
+   */
+  yield(progress?: CheckpointProgress): StepYield;
 }
 
 /** A step handler: `export default async function (ctx: StepContext) { return result }`. The result must be JSON. */

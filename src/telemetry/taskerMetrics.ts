@@ -32,6 +32,13 @@ export interface TaskerMetrics {
   stepsActiveExecutions: UpDownCounter;
   handlerThreads: UpDownCounter;
   handlerThreadStops: Counter;
+  // Dynamic workflows (6): decision and batch outcomes, checkpoints
+  decisionOutcomes: Counter;
+  dynamicStepsCreated: Counter;
+  outcomeValidationErrors: Counter;
+  outcomeProcessingDuration: Histogram;
+  batchesCreated: Counter;
+  stepCheckpoints: Counter;
   // Database (7)
   sqlQueries: Counter;
   sqlQueryDuration: Histogram;
@@ -103,6 +110,21 @@ export function createTaskerMetrics(meter: Meter): TaskerMetrics {
       "tasker_handler_thread_stops_total",
       "Handler threads stopped because of their handler, by reason (memory_limit_exceeded, handler_crashed, handler_stopped).",
     ),
+    decisionOutcomes: counter(
+      "tasker_decision_points_outcomes_processed_total",
+      "Decision and batch outcomes applied by this worker, by namespace, step_type and outcome_type (create_steps, no_branches, create_batches, no_batches, invalid).",
+    ),
+    dynamicStepsCreated: counter("tasker_decision_points_steps_created_total", "Steps created by decision and batch outcomes, by namespace and step_type."),
+    outcomeValidationErrors: counter(
+      "tasker_decision_points_validation_errors_total",
+      "Outcomes that could not be applied (the step failed permanently), by namespace and error_type.",
+    ),
+    outcomeProcessingDuration: ms(
+      "tasker_decision_point_processing_duration_milliseconds",
+      "Completing a decision or batchable step: planning, creating its steps and completing it, by step_type.",
+    ),
+    batchesCreated: counter("tasker_batch_processing_batches_created_total", "Batch worker steps created by batchable outcomes, by namespace."),
+    stepCheckpoints: counter("tasker_step_checkpoints_total", "Checkpoints saved, by namespace and kind (checkpoint, yield)."),
     sqlQueries: counter("tasker_sql_queries_total", "Engine SQL calls, by operation and outcome."),
     sqlQueryDuration: ms("tasker_sql_query_duration_milliseconds", "Engine SQL call time, by operation."),
     dbTransactionDuration: ms("tasker_db_transaction_duration_milliseconds", "State-changing SQL functions (each one transaction), by operation."),

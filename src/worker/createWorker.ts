@@ -9,13 +9,17 @@ import { createQueueConsumer, type ConsumedMessage, type QueueConsumer, type Que
 import { notifyChannel, workerQueueName } from "../queue/queueNames.ts";
 import { createTaskEvaluationReporter } from "../orchestration/taskEvaluationReporter.ts";
 import type { TaskTemplate } from "../templates/taskTemplate.ts";
+import { planStepOutcome, stepCreatesSteps, type OutcomeLimits } from "../templates/planStepOutcome.ts";
+import { templateGraph } from "../templates/templateGraph.ts";
+import { completeWithOutcome, type OutcomeCompletion } from "./outcomeCompletion.ts";
+import { createOutcomeReporter } from "./outcomeReporter.ts";
 import { createLifecycleEmitter, type TransitionSubject } from "../telemetry/lifecycleEmitter.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { Span } from "@opentelemetry/api";
 import { activeTraceFields, contextFromHeaders, inSpan, linkFromHeaders, startRelayedSpan, traceHeaders } from "../telemetry/spans.ts";
 import { disabledTelemetry, type Telemetry } from "../telemetry/telemetry.ts";
 import type { HandlerRunner, ResolvedHandler } from "./handlerRunner.ts";
-import { executeStep } from "./stepExecutor.ts";
+import { executeStep, yieldedAtShutdown, type StepExecution } from "./stepExecutor.ts";
 import { decodeStepMessage } from "./stepMessage.ts";
 import {
   createStepRepository,
@@ -27,6 +31,7 @@ import {
   type ContinuedStep,
   type NotClaimed,
   type StepExecutionResult,
+  type CheckpointInput,
 } from "./stepRepository.ts";
 import { createTaskFinalizer } from "./taskFinalizer.ts";
 import { registerTemplates } from "./templateRegistrar.ts";
@@ -35,8 +40,9 @@ import { registerTemplates } from "./templateRegistrar.ts";
 export interface WorkerNamespace {
   namespace: string;
   templates: TaskTemplate[];
-  /** The handler for a step of a template, by `template@version` then step name. */
+  /** The handler for a step of a template, by `template@version` then (template) step name. */
   handlerFor(templateName: string, version: string, stepName: string): ResolvedHandler | undefined;
+  templateFor(templateName: string, version: string): TaskTemplate | undefined;
 }
 
 export interface WorkerSettings {
@@ -60,6 +66,8 @@ export interface WorkerSettings {
   claimBatchSize: number;
   /** worker.completion_batch_size: most results in one transaction (complete_steps); 1 = each alone. */
   completionBatchSize: number;
+  /** orchestration.decision_points / batch_processing limits, applied when a result creates steps. */
+  outcomeLimits: OutcomeLimits;
 }
 
 export interface WorkerDeps {
@@ -113,6 +121,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   const steps = createStepRepository(sql, telemetry);
   const emitter = createLifecycleEmitter(telemetry, logger);
   const reporter = createTaskEvaluationReporter(telemetry, logger, emitter);
+  const outcomes = createOutcomeReporter(telemetry);
   const finalizer = createTaskFinalizer({
     finalize: (tasks) => steps.finalizeTasks(tasks, deps.workerId),
     report: (evaluation) => reporter.evaluation(evaluation, "task finalized", { operation: "finalize_task" }),
@@ -166,18 +175,11 @@ export function createWorker(deps: WorkerDeps): Worker {
    * grace` after the claim), so giving up sooner would leave the step in_progress until the
    * reaper re-runs it. The call is fenced, so sending it again is safe.
    */
-  const completeWithRetry = async (
-    claimed: ClaimedStep,
-    result: StepExecutionResult,
-    ms: number,
-    headers: Record<string, string> | null,
-    preferChildren: boolean,
-    log: Logger,
-  ): Promise<CompleteOutcome> => {
+  const withCompletionRetry = async <T>(send: () => Promise<T>, log: Logger): Promise<T> => {
     const giveUpAt = Date.now() + settings.leaseGraceSeconds * 1000;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await completions.call({ claimed, result, executionTimeMs: ms, headers, take: stopping ? 0 : 1, preferChildren });
+        return await send();
       } catch (error) {
         const waitMs = backoffMs(attempt, 100, 2000);
         if (attempt >= 5 && Date.now() + waitMs >= giveUpAt) throw error;
@@ -185,6 +187,58 @@ export function createWorker(deps: WorkerDeps): Worker {
         await delay(waitMs);
       }
     }
+  };
+
+  /**
+   * Completes a finished step: a decision or batchable step's success creates the steps its
+   * outcome names in its own transaction (completeWithOutcome); any other result goes through
+   * the completion batcher.
+   */
+  const completeStep = async (
+    ns: WorkerNamespace,
+    claimed: ClaimedStep,
+    result: StepExecutionResult,
+    ms: number,
+    headers: Record<string, string> | null,
+    preferChildren: boolean,
+    log: Logger,
+  ): Promise<{ outcome: CompleteOutcome; applied?: OutcomeCompletion }> => {
+    const item: CompleteItem = { claimed, result, executionTimeMs: ms, headers, take: stopping ? 0 : 1, preferChildren };
+    const template = ns.templateFor(claimed.task.name, claimed.task.version);
+    const definition = template ? templateGraph(template).step(claimed.step.template_step_name) : undefined;
+    if (!result.success || !template || !definition || !stepCreatesSteps(definition)) {
+      return { outcome: await withCompletionRetry(() => completions.call(item), log) };
+    }
+    const started = performance.now();
+    const applied = await inSpan(
+      telemetry,
+      "worker.apply_outcome",
+      { attributes: () => ({ "step.name": claimed.step.name, "step.type": definition.type, task_uuid: claimed.task.task_uuid }) },
+      async (span) => {
+        const done = await withCompletionRetry(
+          () =>
+            completeWithOutcome(sql, steps, telemetry, item, deps.workerId, lease, (existing) =>
+              planStepOutcome(template, { name: claimed.step.name, templateStepName: definition.name }, result.result, existing, settings.outcomeLimits),
+            ),
+          log,
+        );
+        span?.setAttribute("outcome.type", done.plan.kind === "create" ? done.plan.outcome : done.plan.kind);
+        span?.setAttribute("steps.created", done.created.length);
+        return done;
+      },
+    );
+    outcomes.applied(ns.namespace, definition.type, claimed, applied, performance.now() - started, log);
+    return { outcome: applied.outcome, applied };
+  };
+
+  /** ctx.checkpoint() and yields: saved for the attempt this worker holds, or refused. */
+  const saveCheckpoint = async (ns: WorkerNamespace, claimed: ClaimedStep, checkpoint: CheckpointInput, kind: "checkpoint" | "yield") => {
+    const saved = await steps.saveCheckpoint(claimed, checkpoint, deps.workerId, lease);
+    if (!saved.saved) {
+      throw new Error(`the checkpoint was not saved: this attempt no longer holds the step (it is ${saved.state ?? "gone"})`);
+    }
+    metrics.stepCheckpoints.add(1, { namespace: ns.namespace, kind });
+    return saved.checkpoint;
   };
 
   const logNotClaimed = (claimed: NotClaimed, fields: Record<string, unknown>, source: string): void => {
@@ -289,25 +343,22 @@ export function createWorker(deps: WorkerDeps): Worker {
     chained: number,
   ): Promise<{ outcome: string; continued?: ContinuedStep }> => {
     const log = logger.child(subject);
-    const handler = ns.handlerFor(claimed.task.name, claimed.task.version, claimed.step.name);
+    const handler = ns.handlerFor(claimed.task.name, claimed.task.version, claimed.step.template_step_name);
     const templateTimeoutMs = claimed.step.timeout_seconds === null ? undefined : claimed.step.timeout_seconds * 1000;
     const timeoutMs = Math.min(templateTimeoutMs ?? settings.defaultStepTimeoutMs, settings.maxStepTimeoutMs);
     const labelsOf = { namespace: ns.namespace };
-    running += 1;
-    metrics.stepsActiveExecutions.add(1, labelsOf);
-    metrics.stepsExecutions.add(1, labelsOf);
-    let execution;
-    try {
-      execution = await inSpan(
+    /** One run of the handler in its `worker.handler` span; a yield runs it again with its checkpoint. */
+    const executeOnce = (current: ClaimedStep): Promise<StepExecution> =>
+      inSpan(
         telemetry,
         "worker.handler",
-        { attributes: () => ({ ...subject, "step.name": claimed.step.name, "handler.timeout_ms": timeoutMs }) },
+        { attributes: () => ({ ...subject, "step.name": current.step.name, "handler.timeout_ms": timeoutMs }) },
         async (span) => {
           const trace = tracer ? activeTraceFields() : {};
           const handlerLog = tracer ? log.child(trace) : log;
           handlerLog.info("step.executing", { event: "step.executing", operation: "execute", timeout_ms: timeoutMs });
           const result = await executeStep({
-            claimed,
+            claimed: current,
             handler,
             runner: deps.runner,
             timeoutMs,
@@ -316,6 +367,10 @@ export function createWorker(deps: WorkerDeps): Worker {
             workerId: deps.workerId,
             hostname: deps.hostname,
             logger: handlerLog,
+            saveCheckpoint: async (checkpoint) => {
+              latest = await saveCheckpoint(ns, current, checkpoint, "checkpoint");
+              handlerLog.info("step.checkpoint_saved", { event: "step.checkpoint_saved", items_processed: checkpoint.items_processed });
+            },
             ...(span
               ? {
                   tracing: {
@@ -328,11 +383,36 @@ export function createWorker(deps: WorkerDeps): Worker {
                 }
               : {}),
           });
-          span?.setAttribute("outcome", result.outcome);
+          span?.setAttribute("outcome", result.yielded ? "yield" : result.outcome);
           if (result.result.error) span?.setAttribute("error.type", result.result.error.error_type);
           return result;
         },
       );
+    let latest = claimed.step.checkpoint;
+    running += 1;
+    metrics.stepsActiveExecutions.add(1, labelsOf);
+    metrics.stepsExecutions.add(1, labelsOf);
+    let execution: StepExecution;
+    try {
+      let current = claimed;
+      for (;;) {
+        execution = await executeOnce(current);
+        if (!execution.yielded) break;
+        if (execution.yielded.checkpoint) {
+          try {
+            latest = await saveCheckpoint(ns, current, execution.yielded.checkpoint, "yield");
+          } catch (error) {
+            log.warn("yield refused: the attempt was taken over", { operation: "yield", error: toError(error).message });
+            return { outcome: "yield_refused" };
+          }
+        }
+        if (stopping) {
+          execution = { ...execution, outcome: "shutdown", result: yieldedAtShutdown(execution.result) };
+          break;
+        }
+        log.info("step.yielded", { event: "step.yielded", operation: "yield", cursor_saved: execution.yielded.checkpoint !== null });
+        current = { ...current, step: { ...current.step, checkpoint: latest } };
+      }
     } finally {
       running -= 1;
       metrics.stepsActiveExecutions.add(-1, labelsOf);
@@ -349,19 +429,12 @@ export function createWorker(deps: WorkerDeps): Worker {
     else metrics.stepsFailures.add(1, { ...labelsOf, error_type: execution.result.error?.error_type ?? "unknown" });
 
     const submitStarted = performance.now();
-    const outcome = await inSpan(
+    const { outcome } = await inSpan(
       telemetry,
       "worker.submit_result",
       { attributes: () => ({ ...subject, outcome: execution.outcome }) },
       () =>
-        completeWithRetry(
-          claimed,
-          execution.result,
-          execution.executionTimeMs,
-          traceHeaders(telemetry),
-          chained < settings.maxChainedSteps,
-          log,
-        ),
+        completeStep(ns, claimed, execution.result, execution.executionTimeMs, traceHeaders(telemetry), chained < settings.maxChainedSteps, log),
     );
     const submitMs = performance.now() - submitStarted;
     const resultType = execution.result.success ? "success" : "failure";

@@ -1,12 +1,17 @@
 import type { StepContext, StepHandler } from "../sdk/stepContext.ts";
-import { findNonJson } from "./jsonResult.ts";
+import { yieldedProgress } from "../sdk/stepProgress.ts";
+import { toCheckpointInput } from "./stepContextBuilder.ts";
+import type { CheckpointInput } from "./stepRepository.ts";
+import { findNonJson } from "../lib/jsonResult.ts";
 import { classifyThrown, type StepFailure } from "./stepFailure.ts";
 
 /**
  * How one call of a handler ended, as plain data (a handler thread posts it as is). `value` has
  * passed findNonJson and the size check, so a structured clone of it is the same JSON.
  */
-export type Invocation = { ok: true; value: unknown } | { ok: false; failure: StepFailure };
+export type Invocation =
+  | { ok: true; value: unknown; yielded?: { checkpoint: CheckpointInput | null } }
+  | { ok: false; failure: StepFailure };
 
 /** A failure of the step that no handler code raised (a bad result, a killed thread...). */
 export function stepFailure(errorType: string, message: string, retryable: boolean): StepFailure {
@@ -38,6 +43,8 @@ export async function invokeHandler(handler: StepHandler, ctx: StepContext, maxR
     return { ok: false, failure: { ...failure, metadata: jsonMetadata(failure.metadata) } };
   }
   if (value === undefined) value = null;
+  const yielded = yieldedProgress(value);
+  if (yielded !== undefined) return { ok: true, value: null, yielded: { checkpoint: yielded === null ? null : toCheckpointInput(yielded) } };
   const problem = findNonJson(value);
   if (problem) return { ok: false, failure: stepFailure("invalid_result", `the handler's result is not JSON: ${problem}`, false) };
   const bytes = Buffer.byteLength(JSON.stringify(value));

@@ -1,7 +1,7 @@
 import type { StepContext, StepHandler, StepSpan } from "../sdk/stepContext.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { invokeHandler, type Invocation } from "./handlerInvocation.ts";
-import { buildStepContext } from "./stepContextBuilder.ts";
+import { buildStepContext, type CheckpointSaver } from "./stepContextBuilder.ts";
 import type { ClaimedStep } from "./stepRepository.ts";
 
 /** A step's handler as resolved at start: the function, and where a handler thread finds it again. */
@@ -35,6 +35,8 @@ export interface HandlerJob {
   /** The step's logger; what the handler logs goes here. */
   log: Logger;
   tracing: HandlerTracing | undefined;
+  /** ctx.checkpoint(): saves the running attempt's progress (fenced), in the worker's realm. */
+  saveCheckpoint: CheckpointSaver;
 }
 
 /** A handler call under way. */
@@ -84,7 +86,7 @@ export function createInlineRunner(): HandlerRunner {
     isolation: "none",
     run(job) {
       const controller = new AbortController();
-      const ctx = buildStepContext(job.claimed, controller.signal, job.log, job.tracing ?? noopTracing);
+      const ctx = buildStepContext(job.claimed, controller.signal, job.log, job.tracing ?? noopTracing, job.saveCheckpoint);
       return { done: invokeHandler(job.handler.fn, ctx, job.maxResultBytes), abort: (reason) => controller.abort(reason) };
     },
     close: async () => {},

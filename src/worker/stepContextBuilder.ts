@@ -1,7 +1,32 @@
 import { TaskerError } from "../lib/errors.ts";
 import type { StepContext } from "../sdk/stepContext.ts";
+import { checkProgress, stepYield, type CheckpointProgress, type StepCheckpoint } from "../sdk/stepProgress.ts";
 import type { Logger } from "../telemetry/logger.ts";
-import type { ClaimedStep } from "./stepRepository.ts";
+import type { CheckpointInput, ClaimedStep, StoredCheckpoint } from "./stepRepository.ts";
+
+/** Saves a checkpoint for the running attempt (in the worker's realm); rejects when it was not saved. */
+export type CheckpointSaver = (checkpoint: CheckpointInput) => Promise<void>;
+
+/** The stored form of a handler's progress. */
+export function toCheckpointInput(progress: CheckpointProgress): CheckpointInput {
+  return {
+    cursor: progress.cursor,
+    items_processed: progress.itemsProcessed ?? null,
+    accumulated_results: progress.accumulated ?? null,
+  };
+}
+
+/** What a handler sees of a stored checkpoint: a fresh copy, so changing it changes nothing stored. */
+export function toStepCheckpoint(stored: StoredCheckpoint | null | undefined): StepCheckpoint | null {
+  if (!stored) return null;
+  return structuredClone({
+    cursor: stored.cursor ?? null,
+    itemsProcessed: stored.items_processed ?? null,
+    accumulated: stored.accumulated_results ?? null,
+    savedAt: stored.timestamp,
+    attempt: stored.attempt,
+  });
+}
 
 /**
  * The `ctx` a handler receives, built from the claimed step (plain data, so a handler thread
@@ -13,6 +38,7 @@ export function buildStepContext(
   signal: AbortSignal,
   log: Logger,
   tracing: Pick<StepContext, "span" | "trace">,
+  saveCheckpoint: CheckpointSaver,
 ): StepContext {
   const { task, step, dependency_results: dependencyResults } = claimed;
   const context = task.context;
@@ -33,6 +59,8 @@ export function buildStepContext(
       attempt: step.attempt,
       maxAttempts: step.max_attempts,
       inputs: step.inputs,
+      templateStepName: step.template_step_name ?? step.name,
+      checkpoint: toStepCheckpoint(step.checkpoint),
     },
     dependencyResults,
     getDependencyResult<T = unknown>(stepName: string): T {
@@ -48,5 +76,7 @@ export function buildStepContext(
     log,
     span: tracing.span,
     trace: tracing.trace,
+    checkpoint: async (progress) => saveCheckpoint(toCheckpointInput(checkProgress(progress))),
+    yield: (progress) => stepYield(progress),
   };
 }

@@ -2,7 +2,8 @@ import type { Logger } from "../telemetry/logger.ts";
 import { stepFailure, type Invocation } from "./handlerInvocation.ts";
 import type { HandlerRunner, HandlerTracing, ResolvedHandler } from "./handlerRunner.ts";
 import { classifyThrown, type StepFailure } from "./stepFailure.ts";
-import type { ClaimedStep, StepExecutionResult } from "./stepRepository.ts";
+import type { CheckpointSaver } from "./stepContextBuilder.ts";
+import type { CheckpointInput, ClaimedStep, StepExecutionResult } from "./stepRepository.ts";
 
 export type ExecutionOutcome = "success" | "failure" | "timeout" | "handler_not_found" | "shutdown";
 
@@ -10,6 +11,8 @@ export interface StepExecution {
   result: StepExecutionResult;
   outcome: ExecutionOutcome;
   executionTimeMs: number;
+  /** The handler returned `ctx.yield()`: run it again in the same attempt, after saving this checkpoint (if any). */
+  yielded?: { checkpoint: CheckpointInput | null };
 }
 
 export interface ExecuteStepOptions {
@@ -25,11 +28,15 @@ export interface ExecuteStepOptions {
   workerId: string;
   hostname: string;
   logger: Logger;
+  /** ctx.checkpoint(): saves progress for this attempt (default: refuses, nothing to save to). */
+  saveCheckpoint?: CheckpointSaver;
   /** The execution's span and child-span helper for ctx.span / ctx.trace (no-ops by default). */
   tracing?: HandlerTracing & { traceparent?: string | undefined };
 }
 
 export const DEFAULT_MAX_RESULT_BYTES = 1_048_576;
+
+const noCheckpoints: CheckpointSaver = () => Promise.reject(new Error("checkpoints cannot be saved here"));
 
 class TimeoutFailure extends Error {}
 class ShutdownFailure extends Error {}
@@ -44,6 +51,7 @@ async function runToEnd(options: ExecuteStepOptions, handler: ResolvedHandler): 
     maxResultBytes: options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES,
     log: options.logger,
     tracing: options.tracing,
+    saveCheckpoint: options.saveCheckpoint ?? noCheckpoints,
   });
   let timer: ReturnType<typeof setTimeout> | undefined;
   let onShutdown: (() => void) | undefined;
@@ -81,6 +89,7 @@ export async function executeStep(options: ExecuteStepOptions): Promise<StepExec
   let outcome: ExecutionOutcome;
   let value: unknown = null;
   let failure: StepFailure | undefined;
+  let yielded: StepExecution["yielded"];
   if (!options.handler) {
     outcome = "handler_not_found";
     failure = stepFailure(
@@ -94,6 +103,7 @@ export async function executeStep(options: ExecuteStepOptions): Promise<StepExec
       if (ended.invocation.ok) {
         outcome = "success";
         value = ended.invocation.value;
+        yielded = ended.invocation.yielded;
       } else {
         outcome = "failure";
         failure = ended.invocation.failure;
@@ -137,5 +147,21 @@ export async function executeStep(options: ExecuteStepOptions): Promise<StepExec
         }
       : null,
   };
-  return { result, outcome, executionTimeMs };
+  return yielded ? { result, outcome, executionTimeMs, yielded } : { result, outcome, executionTimeMs };
+}
+
+/** A step that yielded while its worker was stopping: a retryable failure; the retry resumes from its checkpoint. */
+export function yieldedAtShutdown(result: StepExecutionResult): StepExecutionResult {
+  return {
+    ...result,
+    success: false,
+    status: "error",
+    result: null,
+    metadata: { ...result.metadata, retryable: true, error_type: "worker_shutdown" },
+    error: {
+      message: "the step yielded while its worker was shutting down; it resumes from its checkpoint",
+      error_type: "worker_shutdown",
+      retryable: true,
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import type { Sql } from "postgres";
+import type { Sql, TransactionSql } from "postgres";
 import { instrumentSql } from "../telemetry/instrumentSql.ts";
 import { disabledTelemetry, type Telemetry } from "../telemetry/telemetry.ts";
 import type { StepResultProcessing, TaskEvaluation } from "../orchestration/taskEvaluation.ts";
@@ -21,14 +21,39 @@ export interface ClaimedStep {
   step: {
     step_uuid: string;
     name: string;
+    /** The template step it was made from (a batch worker's `batch_worker` step; else `name`). */
+    template_step_name: string;
     attempt: number;
     max_attempts: number;
     retryable: boolean;
     inputs: Record<string, unknown>;
     timeout_seconds: number | null;
+    /** The last checkpoint saved for this step (any attempt), or null. */
+    checkpoint: StoredCheckpoint | null;
   };
   dependency_results: Record<string, unknown>;
 }
+
+/** `workflow_steps.checkpoint`, as tasker.save_checkpoint writes it. */
+export interface StoredCheckpoint {
+  cursor: unknown;
+  items_processed: number | null;
+  accumulated_results: unknown;
+  timestamp: string;
+  attempt: number;
+  history: Array<{ cursor: unknown; items_processed: number | null; timestamp: string; attempt: number }>;
+}
+
+/** What a handler saves: where it is, how many items it did, what it has accumulated. */
+export interface CheckpointInput {
+  cursor: unknown;
+  items_processed: number | null;
+  accumulated_results: unknown;
+}
+
+export type SaveCheckpointOutcome =
+  | { saved: true; checkpoint: StoredCheckpoint }
+  | { saved: false; state: string | null; attempts?: number };
 
 export interface NotClaimed {
   claimed: false;
@@ -150,11 +175,12 @@ export function createStepRepository(sql: Sql, telemetry: Telemetry = disabledTe
     /**
      * Applies a result in one transaction (tasker.complete_step). `take` 1 lets the same call
      * claim the next step for this worker: a child that became ready when `preferChildren`, else
-     * the oldest visible message of the step's queue.
+     * the oldest visible message of the step's queue. With `tx`, inside that transaction.
      */
-    async complete(item: CompleteItem, workerUuid: string, lease: LeaseSettings): Promise<CompleteOutcome> {
+    async complete(item: CompleteItem, workerUuid: string, lease: LeaseSettings, tx?: TransactionSql): Promise<CompleteOutcome> {
       const { claimed } = item;
-      const [row] = await instrumentSql(telemetry, { operation: "tasker.complete_step", transaction: true }, () => sql<{ result: CompleteOutcome }[]>`
+      const db = tx ?? sql;
+      const [row] = await instrumentSql(telemetry, { operation: "tasker.complete_step", transaction: true }, () => db<{ result: CompleteOutcome }[]>`
         SELECT tasker.complete_step(${claimed.step.step_uuid}::uuid, ${workerUuid}::uuid, ${claimed.step.attempt}::int,
                                     ${json(item.result)}::jsonb, ${Math.round(item.executionTimeMs)}::bigint,
                                     ${item.headers ? json(item.headers) : null}::jsonb, ${item.take}::int,
@@ -177,6 +203,20 @@ export function createStepRepository(sql: Sql, telemetry: Telemetry = disabledTe
       const [row] = await instrumentSql(telemetry, { operation: "tasker.complete_steps", transaction: true }, () => sql<{ result: CompleteOutcome[] }[]>`
         SELECT tasker.complete_steps(${workerUuid}::uuid, ${json(payload)}::jsonb, ${lease.defaultTimeoutSeconds}::int,
                                      ${lease.leaseGraceSeconds}::int) AS result`);
+      return row!.result;
+    },
+
+    /** Saves a checkpoint for the attempt this worker holds and renews its lease (tasker.save_checkpoint). */
+    async saveCheckpoint(
+      claimed: ClaimedStep,
+      checkpoint: CheckpointInput,
+      workerUuid: string,
+      lease: LeaseSettings,
+    ): Promise<SaveCheckpointOutcome> {
+      const [row] = await instrumentSql(telemetry, { operation: "tasker.save_checkpoint", transaction: true }, () => sql<{ result: SaveCheckpointOutcome }[]>`
+        SELECT tasker.save_checkpoint(${claimed.step.step_uuid}::uuid, ${workerUuid}::uuid, ${claimed.step.attempt}::int,
+                                      ${json(checkpoint)}::jsonb, ${lease.defaultTimeoutSeconds}::int,
+                                      ${lease.leaseGraceSeconds}::int) AS result`);
       return row!.result;
     },
 

@@ -19,5 +19,6 @@ export function toWorkerNamespace(loaded: LoadedNamespace): WorkerNamespace {
     namespace: loaded.namespace,
     templates: loaded.templates.map((t) => t.template),
     handlerFor: (name, version, stepName) => index.get(`${name}@${version}`)?.get(stepName),
+    templateFor: (name, version) => loaded.templates.find((t) => t.template.name === name && t.template.version === version)?.template,
   };
 }

@@ -151,7 +151,7 @@ describe("staleness and the DLQ", () => {
   test("a_task_stuck_past_its_threshold_moves_to_error_with_one_dlq_entry", async () => {
     const { taskUuid } = await engine.orchestration.createTask({ namespace: "diamond_workflow", name: "parallel_computation", version: "1.0.0", context: { even_number: 10 } });
     await db.sql`UPDATE tasker.tasks SET state_entered_at = clock_timestamp() - interval '45 minutes' WHERE task_uuid = ${taskUuid}::uuid`;
-    const settings = { dryRun: false, batchSize: 10, waitingForDependenciesMinutes: 60, waitingForRetryMinutes: 30, stepsInProcessMinutes: 30, taskMaxLifetimeHours: 24 };
+    const settings = { dryRun: false, batchSize: 10, waitingForDependenciesMinutes: 60, waitingForRetryMinutes: 30, stepsInProcessMinutes: 30, taskMaxLifetimeHours: 24, checkpointStallMinutes: 15 };
     const dry = await detectStaleTasks(db.sql, { ...settings, dryRun: true }, OPERATOR, silentLogger);
     expect(dry.map((t) => [t.task_uuid, t.moved_to_error])).toEqual([[taskUuid, false]]);
     const stale = await detectStaleTasks(db.sql, settings, OPERATOR, silentLogger);

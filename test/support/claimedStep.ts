@@ -1,7 +1,15 @@
 import type { ClaimedStep } from "../../src/worker/stepRepository.ts";
 
 /** A claimed step as `tasker.claim_step` returns it, for executor tests that need no database. */
-export function claimedStep(overrides: { name?: string; attempt?: number; context?: Record<string, unknown>; dependencyResults?: Record<string, unknown> } = {}): ClaimedStep {
+export function claimedStep(
+  overrides: {
+    name?: string;
+    attempt?: number;
+    context?: Record<string, unknown>;
+    dependencyResults?: Record<string, unknown>;
+    checkpoint?: ClaimedStep["step"]["checkpoint"];
+  } = {},
+): ClaimedStep {
   return {
     claimed: true,
     task: {
@@ -19,11 +27,13 @@ export function claimedStep(overrides: { name?: string; attempt?: number; contex
     step: {
       step_uuid: "01a20000-0000-7000-8000-000000000003",
       name: overrides.name ?? "unit_step",
+      template_step_name: overrides.name ?? "unit_step",
       attempt: overrides.attempt ?? 1,
       max_attempts: 3,
       retryable: true,
       inputs: {},
       timeout_seconds: null,
+      checkpoint: overrides.checkpoint ?? null,
     },
     dependency_results: overrides.dependencyResults ?? {},
   };

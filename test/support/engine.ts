@@ -3,6 +3,7 @@
  * database, wired as `--role combined` wires them, with test-speed intervals.
  * Integration tests use it; e2e tests use the compiled binary instead.
  */
+import { DEFAULT_OUTCOME_LIMITS } from "../../src/templates/planStepOutcome.ts";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Sql } from "postgres";
@@ -117,6 +118,7 @@ export async function startTestEngine(options: TestEngineOptions): Promise<TestE
       maxResultBytes: 1_048_576,
       claimBatchSize: options.batchSize ?? 4,
       completionBatchSize: options.batchSize ?? 4,
+      outcomeLimits: DEFAULT_OUTCOME_LIMITS,
       maxChainedSteps: 16,
     },
   });

@@ -8,6 +8,8 @@ export interface StalenessSettings {
   waitingForRetryMinutes: number;
   stepsInProcessMinutes: number;
   taskMaxLifetimeHours: number;
+  /** A running task with a step that checkpointed this recently is not stale. */
+  checkpointStallMinutes: number;
 }
 
 export interface StaleTask {
@@ -36,7 +38,8 @@ export async function detectStaleTasks(
   const [row] = await sql<{ result: StaleTask[] }[]>`
     SELECT tasker.detect_stale_tasks(${settings.dryRun}, ${settings.batchSize}::int,
       ${settings.waitingForDependenciesMinutes}::int, ${settings.waitingForRetryMinutes}::int,
-      ${settings.stepsInProcessMinutes}::int, ${settings.taskMaxLifetimeHours}::int, ${processId}::uuid) AS result`;
+      ${settings.stepsInProcessMinutes}::int, ${settings.taskMaxLifetimeHours}::int, ${processId}::uuid,
+      ${settings.checkpointStallMinutes}::int) AS result`;
   const stale = row!.result;
   for (const task of stale) {
     logger.warn(task.dry_run ? "stale task detected (dry run)" : "stale task moved to error and the DLQ", {

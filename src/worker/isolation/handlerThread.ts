@@ -11,7 +11,7 @@ import { registerSdkModule } from "../../runtime/registerSdkModule.ts";
 import type { StepHandler, StepSpan } from "../../sdk/stepContext.ts";
 import { loggerOver, type Logger, type LogLevel } from "../../telemetry/logger.ts";
 import { invokeHandler, stepFailure, type Invocation } from "../handlerInvocation.ts";
-import { buildStepContext } from "../stepContextBuilder.ts";
+import { buildStepContext, type CheckpointSaver } from "../stepContextBuilder.ts";
 import { currentThreadId } from "./threadFaults.ts";
 import { HEAP_REPORT_MS, type FromThread, type SpanOp, type ToThread } from "./threadMessages.ts";
 
@@ -30,6 +30,18 @@ function post(message: FromThread): void {
 }
 
 const controllers = new Map<number, AbortController>();
+/** ctx.checkpoint() calls waiting for the worker's answer, by request id. */
+const pendingSaves = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+let nextRequestId = 1;
+
+function saveThroughWorker(runId: number): CheckpointSaver {
+  return (checkpoint) =>
+    new Promise<void>((resolve, reject) => {
+      const requestId = nextRequestId++;
+      pendingSaves.set(requestId, { resolve, reject });
+      post({ type: "checkpoint", runId, requestId, checkpoint });
+    });
+}
 /** The ctx.trace span a call runs in, so nested ctx.trace calls nest their spans. */
 const openSpan = new AsyncLocalStorage<number>();
 
@@ -97,7 +109,7 @@ async function run(message: Extract<ToThread, { type: "run" }>): Promise<void> {
     }
   };
   const log = threadLogger(runId, new Set(message.logLevels));
-  const ctx = buildStepContext(message.claimed, controller.signal, log, { span: threadSpan(runId, 0, recording), trace });
+  const ctx = buildStepContext(message.claimed, controller.signal, log, { span: threadSpan(runId, 0, recording), trace }, saveThroughWorker(runId));
   const handler = await loadHandler(message.modulePath, message.exportName);
   const invocation = typeof handler === "function" ? await invokeHandler(handler, ctx, message.maxResultBytes) : handler;
   controllers.delete(runId);
@@ -108,7 +120,12 @@ registerSdkModule();
 self.onmessage = (event) => {
   const message = event.data;
   if (message.type === "run") void run(message);
-  else controllers.get(message.runId)?.abort(new Error(message.reason));
+  else if (message.type === "checkpointSaved") {
+    const pending = pendingSaves.get(message.requestId);
+    pendingSaves.delete(message.requestId);
+    if (message.error === undefined) pending?.resolve();
+    else pending?.reject(new Error(message.error));
+  } else controllers.get(message.runId)?.abort(new Error(message.reason));
 };
 const tid = currentThreadId();
 post({ type: "heap", heapBytes: heapBytes(), tid });

@@ -143,6 +143,20 @@ export function createHandlerThreadPool(options: HandlerThreadPoolOptions): Hand
       case "spanEnd":
         if (current) relaySpan(run, message);
         return;
+      case "checkpoint": {
+        const answer = (error: string | undefined): void => {
+          if (!slot.stopping) slot.thread.postMessage({ type: "checkpointSaved", runId: message.runId, requestId: message.requestId, error } satisfies ToThread);
+        };
+        if (!current) {
+          answer("the step's execution has ended");
+          return;
+        }
+        run.job.saveCheckpoint(message.checkpoint).then(
+          () => answer(undefined),
+          (error: unknown) => answer(toError(error).message),
+        );
+        return;
+      }
     }
   };
 

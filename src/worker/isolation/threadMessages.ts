@@ -1,6 +1,6 @@
 import type { LogFields, LogLevel } from "../../telemetry/logger.ts";
 import type { Invocation } from "../handlerInvocation.ts";
-import type { ClaimedStep } from "../stepRepository.ts";
+import type { CheckpointInput, ClaimedStep } from "../stepRepository.ts";
 
 /** How often a handler thread posts its heap size. */
 export const HEAP_REPORT_MS = 100;
@@ -22,7 +22,9 @@ export type ToThread =
       /** ctx.span.isRecording(). */
       recording: boolean;
     }
-  | { type: "abort"; runId: number; reason: string };
+  | { type: "abort"; runId: number; reason: string }
+  /** The answer to a `checkpoint` request: saved, or why not. */
+  | { type: "checkpointSaved"; runId: number; requestId: number; error: string | undefined };
 
 /** Span 0 is the execution's own span (worker.handler); ctx.trace opens 1, 2, ... */
 export type SpanOp =
@@ -36,4 +38,6 @@ export type FromThread =
   | { type: "log"; runId: number; level: LogLevel; message: string; fields: LogFields | undefined }
   | { type: "span"; runId: number; spanId: number; change: SpanOp }
   | { type: "spanStart"; runId: number; spanId: number; parentSpanId: number; name: string }
-  | { type: "spanEnd"; runId: number; spanId: number; error: string | undefined };
+  | { type: "spanEnd"; runId: number; spanId: number; error: string | undefined }
+  /** ctx.checkpoint() in the thread: the worker saves it and answers `checkpointSaved`. */
+  | { type: "checkpoint"; runId: number; requestId: number; checkpoint: CheckpointInput };

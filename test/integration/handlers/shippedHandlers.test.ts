@@ -48,7 +48,15 @@ function contextFor(
   return {
     task: { uuid: "t", namespace: template.namespace, name: template.name, version: template.version, context, correlationId: "c", parentCorrelationId: null },
     context,
-    step: { uuid: "s", name: step.name, attempt, maxAttempts: step.retry.maxAttempts, inputs: step.handler.initialization },
+    step: {
+      uuid: "s",
+      name: step.name,
+      templateStepName: step.name,
+      attempt,
+      maxAttempts: step.retry.maxAttempts,
+      inputs: step.handler.initialization,
+      checkpoint: null,
+    },
     dependencyResults: results,
     getDependencyResult<T>(name: string): T {
       if (!(name in results)) throw new Error(`${name} is not a completed ancestor`);
@@ -58,6 +66,10 @@ function contextFor(
     log: silentLogger,
     span: noopSpan,
     trace: async (_name, fn) => fn(noopSpan),
+    checkpoint: () => Promise.reject(new Error("no checkpoints in this test")),
+    yield: () => {
+      throw new Error("no yields in this test");
+    },
   };
 }
 

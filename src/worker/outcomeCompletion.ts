@@ -1,0 +1,98 @@
+import type { Sql } from "postgres";
+import type { ExistingStep, OutcomePlan, PlannedStep } from "../templates/planStepOutcome.ts";
+import { instrumentSql } from "../telemetry/instrumentSql.ts";
+import type { Telemetry } from "../telemetry/telemetry.ts";
+import type { CompleteItem, CompleteOutcome, LeaseSettings, StepExecutionResult, StepRepository } from "./stepRepository.ts";
+
+/** A step created by an outcome, as tasker.create_outcome_steps reports it. */
+export interface CreatedStep {
+  step_uuid: string;
+  name: string;
+  template_step_name: string;
+}
+
+export interface OutcomeCompletion {
+  outcome: CompleteOutcome;
+  /** What the outcome asked for (`none` when the result was refused before planning). */
+  plan: OutcomePlan;
+  created: CreatedStep[];
+  /** Edges added to steps that already existed and still waited. */
+  lateEdges: number;
+}
+
+/** The permanent failure that replaces a result whose outcome cannot be applied; the handler's value is kept. */
+export function invalidOutcomeResult(result: StepExecutionResult, plan: Extract<OutcomePlan, { kind: "invalid" }>): StepExecutionResult {
+  return {
+    ...result,
+    success: false,
+    status: "error",
+    metadata: { ...result.metadata, retryable: false, error_type: plan.errorType },
+    error: { message: plan.message, error_type: plan.errorType, retryable: false },
+  };
+}
+
+const toSqlStep = (step: PlannedStep) => ({
+  name: step.name,
+  template_step_name: step.templateStepName,
+  position: step.position,
+  retryable: step.retryable,
+  max_attempts: step.maxAttempts,
+  backoff: step.backoff,
+  backoff_base_ms: step.backoffBaseMs,
+  max_backoff_ms: step.maxBackoffMs,
+  timeout_seconds: step.timeoutSeconds,
+  inputs: step.inputs,
+  parents: step.parents,
+});
+
+/**
+ * Completes a `decision` or `batchable` step: in one transaction, holds the step (its fence) and
+ * then its task, reads the task's steps, lets `plan` decide what the result creates, creates it
+ * (tasker.create_outcome_steps) and completes the step (tasker.complete_step), which enqueues or
+ * continues the new steps that are ready. An invalid outcome completes the step as a permanent
+ * failure and creates nothing. A result that the fence refuses plans nothing.
+ */
+export async function completeWithOutcome(
+  sql: Sql,
+  steps: StepRepository,
+  telemetry: Telemetry,
+  item: CompleteItem,
+  workerUuid: string,
+  lease: LeaseSettings,
+  plan: (existing: ExistingStep[]) => OutcomePlan,
+): Promise<OutcomeCompletion> {
+  const stepUuid = item.claimed.step.step_uuid;
+  return sql.begin(async (tx) => {
+    const [held] = await tx<{ task_uuid: string }[]>`
+      SELECT task_uuid FROM tasker.workflow_steps
+       WHERE workflow_step_uuid = ${stepUuid}::uuid AND state = 'in_progress' AND attempts = ${item.claimed.step.attempt}::int
+         AND claimed_by = ${workerUuid}::uuid
+         FOR NO KEY UPDATE`;
+    let planned: OutcomePlan = { kind: "none" };
+    let created: CreatedStep[] = [];
+    let lateEdges = 0;
+    let result = item.result;
+    if (held) {
+      // The task's lock makes the read below the truth until commit: two decisions of one task
+      // planning at once would each miss the steps the other creates.
+      await tx`SELECT 1 FROM tasker.tasks WHERE task_uuid = ${held.task_uuid}::uuid FOR NO KEY UPDATE`;
+      const existing = await tx<ExistingStep[]>`
+        SELECT ns.name, coalesce(ws.template_step_name, ns.name) AS "templateStepName", ws.state
+          FROM tasker.workflow_steps ws JOIN tasker.named_steps ns USING (named_step_uuid)
+         WHERE ws.task_uuid = ${held.task_uuid}::uuid`;
+      planned = plan([...existing]);
+      if (planned.kind === "invalid") {
+        result = invalidOutcomeResult(item.result, planned);
+      } else if (planned.kind === "create" && (planned.steps.length > 0 || planned.lateEdges.length > 0)) {
+        const payload = { outcome: planned.outcome, steps: planned.steps.map(toSqlStep), late_edges: planned.lateEdges };
+        const [row] = await instrumentSql(telemetry, { operation: "tasker.create_outcome_steps", transaction: true }, () => tx<
+          { result: { created: CreatedStep[]; late_edges: number } }[]
+        >`SELECT tasker.create_outcome_steps(${stepUuid}::uuid, ${workerUuid}::uuid, ${tx.json(payload as never)}::jsonb) AS result`);
+        created = row!.result.created;
+        lateEdges = row!.result.late_edges;
+      }
+    }
+    const outcome = await steps.complete({ ...item, result }, workerUuid, lease, tx);
+    return { outcome, plan: planned, created, lateEdges };
+  });
+}
