@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { useTestDatabase } from "../support/database.ts";
 import { passiveOrchestration, startTestEngine, stepRows, taskState, type TestEngine } from "../support/engine.ts";
 import { waitFor } from "../support/waitFor.ts";
@@ -57,6 +60,44 @@ describe("workflow engine in one process", () => {
     const { steps } = await runToEnd({ namespace: "retry_examples", name: "fail_twice_then_succeed", version: "1.0.0" });
     expect(steps[0]?.attempts).toBe(3);
     expect(steps[0]?.state).toBe("complete");
+  });
+
+  test("conditional_approval_example_creates_only_the_chosen_approvals", async () => {
+    const { steps, state } = await runToEnd({
+      namespace: "conditional_approval",
+      name: "approval_routing",
+      version: "1.0.0",
+      context: { amount: 7500, requester: "ana", purpose: "servers" },
+    });
+    expect(state).toBe("complete");
+    expect(steps.map((s) => s.name)).toEqual(["finalize_approval", "finance_review", "manager_approval", "routing_decision", "validate_request"]);
+    expect(steps.find((s) => s.name === "finalize_approval")?.results?.result).toEqual({
+      approved: true,
+      approval_types: ["finance", "manager"],
+      approval_count: 2,
+    });
+  });
+
+  test("csv_batch_example_splits_the_file_and_totals_every_row_once", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tasker-csv-"));
+    const path = join(dir, "products.csv");
+    const rows = Array.from({ length: 450 }, (_, i) => `${i + 1},p${i + 1},toys,2.5,${i % 12}`);
+    writeFileSync(path, ["product_id,name,category,price,stock", ...rows].join("\n"));
+    const { steps, state } = await runToEnd({ namespace: "csv_batch", name: "inventory_csv", version: "1.0.0", context: { csv_file_path: path } });
+    expect(state).toBe("complete");
+    expect(steps.map((s) => s.name)).toEqual([
+      "aggregate_csv_results",
+      "analyze_csv",
+      "process_csv_batch_001",
+      "process_csv_batch_002",
+      "process_csv_batch_003",
+    ]);
+    expect(steps.find((s) => s.name === "aggregate_csv_results")?.results?.result).toMatchObject({
+      batch_count: 3,
+      total_rows_processed: 450,
+      product_id_sum: (450 * 451) / 2,
+      out_of_stock_items: 38,
+    });
   });
 
   test("always_failing_step_ends_in_error_and_blocks_the_task", async () => {

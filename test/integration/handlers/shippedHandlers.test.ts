@@ -103,6 +103,8 @@ async function runWorkflow(namespaceName: string, templateName: string, context:
 describe("shipped handlers", () => {
   test("load_cleanly_with_every_callable_resolved", () => {
     expect(loaded.map((n) => n.namespace)).toEqual([
+      "conditional_approval",
+      "csv_batch",
       "diamond_workflow",
       "linear_workflow",
       "mixed_dag_workflow",
