@@ -1,4 +1,6 @@
 import type { Sql } from "postgres";
+import { describeAbsentSteps, type AbsentStep } from "../templates/describeAbsentSteps.ts";
+import { templateFromConfiguration } from "../templates/templateConfiguration.ts";
 
 /** tasker-core's TaskResponse: the task, its execution context and its steps. */
 export interface TaskResponse {
@@ -29,6 +31,8 @@ export interface TaskResponse {
   completion_percentage: number;
   health_status: string;
   steps: StepSummary[];
+  /** Template steps that are not (or not yet) steps of this task, with why (decisions, batches). */
+  absent_steps: AbsentStep[];
 }
 
 export interface StepSummary {
@@ -45,6 +49,14 @@ export interface StepSummary {
   next_retry_at: string | null;
   processed_at: string | null;
   results: unknown;
+  /** The template step it was made from (a batch step's `batch_worker` template; else its name). */
+  template_step_name: string;
+  /** The step whose result created it (a decision or batchable step), or null when created with the task. */
+  created_by: string | null;
+  /** Its parents in the task's graph, with the edge name (provides, batch_dependency, worker_to_convergence). */
+  parents: Array<{ name: string; edge: string }>;
+  /** The last saved checkpoint: cursor, items processed, when. Null when it never checkpointed. */
+  checkpoint: { cursor: unknown; items_processed: number | null; saved_at: string; attempt: number } | null;
 }
 
 /**
@@ -80,14 +92,45 @@ export async function findTask(sql: Sql, taskUuid: string): Promise<TaskResponse
                         'completed_parents', (SELECT count(*) FROM tasker.workflow_step_edges e
                                                WHERE e.to_step_uuid = s.workflow_step_uuid) - s.remaining_dependencies,
                         'last_attempted_at', s.last_attempted_at, 'next_retry_at', s.next_retry_at,
-                        'processed_at', s.processed_at, 'results', s.results)
+                        'processed_at', s.processed_at, 'results', s.results,
+                        'template_step_name', coalesce(s.template_step_name, st.name),
+                        'created_by', (SELECT cst.name FROM tasker.workflow_steps cs
+                                         JOIN tasker.named_steps cst ON cst.named_step_uuid = cs.named_step_uuid
+                                        WHERE cs.workflow_step_uuid = s.created_by_step_uuid),
+                        'parents', (SELECT coalesce(jsonb_agg(jsonb_build_object('name', pst.name, 'edge', e.name)
+                                                              ORDER BY p.position, pst.name), '[]')
+                                      FROM tasker.workflow_step_edges e
+                                      JOIN tasker.workflow_steps p ON p.workflow_step_uuid = e.from_step_uuid
+                                      JOIN tasker.named_steps pst ON pst.named_step_uuid = p.named_step_uuid
+                                     WHERE e.to_step_uuid = s.workflow_step_uuid),
+                        'checkpoint', CASE WHEN s.checkpoint IS NULL THEN NULL ELSE jsonb_build_object(
+                                        'cursor', s.checkpoint -> 'cursor', 'items_processed', s.checkpoint -> 'items_processed',
+                                        'saved_at', s.checkpoint -> 'timestamp', 'attempt', s.checkpoint -> 'attempt') END)
                       ORDER BY s.position, s.workflow_step_uuid), '[]')
                  FROM tasker.workflow_steps s JOIN tasker.named_steps st USING (named_step_uuid)
-                WHERE s.task_uuid = t.task_uuid)) AS task
+                WHERE s.task_uuid = t.task_uuid),
+             'configuration', nt.configuration) AS task
       FROM tasker.tasks t
       JOIN tasker.named_tasks nt USING (named_task_uuid)
       JOIN tasker.task_namespaces ns USING (task_namespace_uuid)
       CROSS JOIN LATERAL tasker.task_execution_context(t.task_uuid) c
      WHERE t.task_uuid = ${taskUuid}::uuid`;
-  return row?.task ?? undefined;
+  const found = row?.task as (Omit<TaskResponse, "absent_steps"> & { configuration: unknown }) | null | undefined;
+  if (!found) return undefined;
+  const { configuration, ...task } = found;
+  return { ...task, absent_steps: absentStepsOf(configuration, task.steps) };
+}
+
+/** The template steps missing from a task and why; none when the stored template cannot be read. */
+function absentStepsOf(configuration: unknown, steps: readonly StepSummary[]): AbsentStep[] {
+  let template;
+  try {
+    template = templateFromConfiguration(configuration);
+  } catch {
+    return [];
+  }
+  return describeAbsentSteps(
+    template,
+    steps.map((s) => ({ name: s.name, templateStepName: s.template_step_name, state: s.current_state })),
+  );
 }

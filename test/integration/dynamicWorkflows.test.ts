@@ -123,7 +123,7 @@ describe("decision outcomes that cannot be applied", () => {
       expect(steps.map((s) => s.name)).toEqual(["decide", "start"]);
       const decideRow = steps.find((s) => s.name === "decide");
       expect([decideRow?.state, decideRow?.attempts, decideRow?.results?.error?.error_type]).toEqual(["error", 1, "invalid_decision_outcome"]);
-      expect((decideRow?.results as { error: { message: string } }).error.message).toContain(message);
+      expect((decideRow?.results as unknown as { error: { message: string } }).error.message).toContain(message);
       expect((decideRow?.results as { result: unknown }).result).toEqual(result);
     }
   });
@@ -208,7 +208,7 @@ describe("batch outcomes that cannot be applied", () => {
       expect(state).toBe("blocked_by_failures");
       expect(steps.map((s) => s.name)).toEqual(["analyze"]);
       expect(steps[0]?.results?.error?.error_type).toBe("invalid_batch_outcome");
-      expect((steps[0]?.results as { error: { message: string } }).error.message).toContain(message);
+      expect((steps[0]?.results as unknown as { error: { message: string } }).error.message).toContain(message);
     }
   });
 

@@ -18,6 +18,19 @@ export const TaskStepSchema = v.object({
   next_retry_at: nullableTimestamp,
   processed_at: nullableTimestamp,
   results: v.unknown(),
+  template_step_name: v.pipe(v.string(), v.description("The template step it was made from (a batch step's batch_worker template)")),
+  created_by: v.pipe(nullableText, v.description("The decision or batchable step whose result created it; null when created with the task")),
+  parents: v.array(v.object({ name: v.string(), edge: v.picklist(["provides", "batch_dependency", "worker_to_convergence"]) })),
+  checkpoint: v.nullable(
+    v.object({ cursor: v.unknown(), items_processed: v.nullable(v.number()), saved_at: timestamp, attempt: v.number() }),
+  ),
+});
+
+export const AbsentStepSchema = v.object({
+  name: v.string(),
+  type: v.picklist(["standard", "decision", "deferred_convergence", "batchable", "batch_worker"]),
+  code: v.picklist(["batch_template", "not_chosen", "awaiting_decision", "awaiting_batches", "dependencies_not_created"]),
+  reason: v.string(),
 });
 
 const taskFields = {
@@ -52,6 +65,10 @@ export const TaskResponseSchema = v.object({
   ...taskFields,
   context: v.record(v.string(), v.unknown()),
   steps: v.array(TaskStepSchema),
+  absent_steps: v.pipe(
+    v.array(AbsentStepSchema),
+    v.description("Template steps that are not steps of this task (decision branches not chosen, batch templates, ...), and why"),
+  ),
 });
 
 export const TaskListQuerySchema = v.object({
