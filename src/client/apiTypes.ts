@@ -26,6 +26,17 @@ export interface TaskStep {
   max_attempts: number;
   next_retry_at?: string | null;
   results?: unknown;
+  /** The decision or batchable step whose result created it (null: created with the task). */
+  created_by?: string | null;
+  parents?: Array<{ name: string; edge: string }>;
+  checkpoint?: { cursor: unknown; items_processed: number | null; saved_at: string; attempt: number } | null;
+}
+
+export interface AbsentStep {
+  name: string;
+  type: string;
+  code: string;
+  reason: string;
 }
 
 export interface TaskResponse {
@@ -43,6 +54,7 @@ export interface TaskResponse {
   failed_steps?: number;
   completion_percentage?: number;
   steps: TaskStep[];
+  absent_steps?: AbsentStep[];
 }
 
 export interface TaskListResponse {

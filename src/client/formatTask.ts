@@ -1,4 +1,4 @@
-import type { TaskListResponse, TaskResponse, TaskStep } from "./apiTypes.ts";
+import type { AbsentStep, TaskListResponse, TaskResponse, TaskStep } from "./apiTypes.ts";
 import { formatFields, formatTable } from "./formatTable.ts";
 import { formatTime, summarizeStepResult } from "./formatValue.ts";
 
@@ -9,9 +9,26 @@ export function formatTaskSteps(steps: readonly TaskStep[]): string {
     { header: "step", value: (s) => s.name },
     { header: "state", value: (s) => s.current_state },
     { header: "attempts", value: (s) => `${s.attempts}/${s.max_attempts}`, align: "right" },
+    { header: "after", value: (s) => (s.parents && s.parents.length > 0 ? afterColumn(s.parents) : "-") },
+    { header: "created by", value: (s) => s.created_by ?? "-" },
     { header: "step uuid", value: (s) => s.workflow_step_uuid },
     { header: "result", value: (s) => summarizeStepResult(s.results) },
   ]);
+}
+
+/** Parents by name; a long list of batch steps is shortened. */
+function afterColumn(parents: ReadonlyArray<{ name: string }>): string {
+  const names = parents.map((p) => p.name);
+  return names.length <= 3 ? names.join(",") : `${names.slice(0, 2).join(",")},+${names.length - 2} more`;
+}
+
+/** Template steps the task does not have, and why. */
+export function formatAbsentSteps(absent: readonly AbsentStep[]): string {
+  if (absent.length === 0) return "";
+  return `\nnot in this task:\n${formatTable(absent, [
+    { header: "step", value: (a) => a.name },
+    { header: "why", value: (a) => a.reason },
+  ])}`;
 }
 
 function progress(task: TaskResponse): string | undefined {
@@ -31,7 +48,7 @@ export function formatTask(task: TaskResponse): string {
     ["created", formatTime(task.created_at)],
     ["completed", task.completed_at ? formatTime(task.completed_at) : undefined],
   ]);
-  return `${header}\n${formatTaskSteps(task.steps ?? [])}`;
+  return `${header}\n${formatTaskSteps(task.steps ?? [])}${formatAbsentSteps(task.absent_steps ?? [])}`;
 }
 
 /** A page of tasks with its position. */

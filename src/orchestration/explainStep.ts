@@ -42,6 +42,12 @@ interface StepFacts {
   workers_alive: number;
   last_worker_heartbeat: Date | null;
   claimer_alive: boolean;
+  /** The template step's type and declared dependencies (batch steps: their batch_worker template's). */
+  step_type: string | null;
+  declared: string[];
+  parent_count: number;
+  /** The declared dependencies that have steps in the task (by template step name). */
+  created_declared: string[];
 }
 
 const TERMINAL_TASK = new Set(["complete", "error", "cancelled", "resolved_manually"]);
@@ -67,12 +73,22 @@ async function loadFacts(sql: Sql, taskUuid: string, stepUuid: string, deadAfter
              WHERE ns.name = ANY (p.namespaces) AND p.stopped_at IS NULL
                AND p.heartbeat_at > clock_timestamp() - make_interval(secs => ${deadAfterSeconds}::int)) AS workers_alive,
            (SELECT max(p.heartbeat_at) FROM tasker.processes p WHERE ns.name = ANY (p.namespaces)) AS last_worker_heartbeat,
-           s.claimed_by IS NOT NULL AND NOT tasker.process_is_dead(s.claimed_by, ${deadAfterSeconds}::int) AS claimer_alive
+           s.claimed_by IS NOT NULL AND NOT tasker.process_is_dead(s.claimed_by, ${deadAfterSeconds}::int) AS claimer_alive,
+           def.definition ->> 'type' AS step_type,
+           ARRAY(SELECT jsonb_array_elements_text(coalesce(def.definition -> 'dependencies', '[]'))) AS declared,
+           (SELECT count(*)::int FROM tasker.workflow_step_edges e WHERE e.to_step_uuid = s.workflow_step_uuid) AS parent_count,
+           ARRAY(SELECT DISTINCT coalesce(p.template_step_name, pst.name)
+                   FROM tasker.workflow_step_edges e
+                   JOIN tasker.workflow_steps p ON p.workflow_step_uuid = e.from_step_uuid
+                   JOIN tasker.named_steps pst ON pst.named_step_uuid = p.named_step_uuid
+                  WHERE e.to_step_uuid = s.workflow_step_uuid) AS created_declared
       FROM tasker.workflow_steps s
       JOIN tasker.named_steps st USING (named_step_uuid)
       JOIN tasker.tasks t USING (task_uuid)
       JOIN tasker.named_tasks nt USING (named_task_uuid)
       JOIN tasker.task_namespaces ns USING (task_namespace_uuid)
+      LEFT JOIN LATERAL (SELECT d AS definition FROM jsonb_array_elements(nt.configuration -> 'steps') AS d
+                          WHERE d ->> 'name' = coalesce(s.template_step_name, st.name) LIMIT 1) def ON true
      WHERE s.workflow_step_uuid = ${stepUuid}::uuid AND s.task_uuid = ${taskUuid}::uuid`;
   if (!facts) return undefined;
   if (facts.state === "enqueued") {
@@ -130,7 +146,18 @@ function reasonsFor(f: StepFacts, now: Date): { running: boolean; reasons: Expla
       }
       break;
     case "pending":
-      if (f.unmet.length > 0) {
+      if (f.unmet.length > 0 && f.step_type === "deferred_convergence") {
+        const notCreated = f.declared.filter((name) => !f.created_declared.includes(name));
+        reasons.push({
+          code: "deferred_convergence",
+          message:
+            `deferred convergence: waiting for ${f.unmet.length} of ${f.parent_count} created dependencies ` +
+            `(${f.unmet.map((u) => `${u.name} ${u.state}`).join(", ")})` +
+            (notCreated.length > 0 ? `; not created, so not waited for: ${notCreated.join(", ")}` : ""),
+          unmet_dependencies: f.unmet,
+          not_created: notCreated,
+        });
+      } else if (f.unmet.length > 0) {
         reasons.push({
           code: "unmet_dependencies",
           message: `waiting for ${f.unmet.map((u) => `${u.name} (${u.state})`).join(", ")}`,

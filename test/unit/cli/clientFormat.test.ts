@@ -55,8 +55,29 @@ describe("formatting", () => {
     expect(text).toContain("steps:           1/2 complete, 1 failed");
     expect(text).toContain("created:         2026-11-23T12:34:57Z");
     expect(text).not.toContain("completed:");
-    expect(text).toMatch(/linear_step_1\s+complete\s+1\/3\s+01a20866-ffea-71a6-bc73-f2a42fe696bc\s+\{"value":36\}/);
-    expect(text).toMatch(/linear_step_2\s+error\s+3\/3\s+\S+\s+TypeError: boom/);
+    expect(text).toMatch(/linear_step_1\s+complete\s+1\/3\s+-\s+-\s+01a20866-ffea-71a6-bc73-f2a42fe696bc\s+\{"value":36\}/);
+    expect(text).toMatch(/linear_step_2\s+error\s+3\/3\s+-\s+-\s+\S+\s+TypeError: boom/);
+  });
+
+  test("a_dynamic_task_shows_who_created_each_step_its_parents_and_the_steps_it_does_not_have", () => {
+    const text = formatTask({
+      ...TASK,
+      steps: [
+        { ...TASK.steps[0]!, name: "routing", parents: [], created_by: null },
+        { ...TASK.steps[1]!, name: "auto_approve", parents: [{ name: "routing", edge: "provides" }], created_by: "routing" },
+        {
+          ...TASK.steps[1]!,
+          name: "aggregate",
+          parents: ["b_1", "b_2", "b_3", "b_4"].map((name) => ({ name, edge: "worker_to_convergence" })),
+          created_by: "analyze",
+        },
+      ],
+      absent_steps: [{ name: "manager_approval", type: "standard", code: "not_chosen", reason: "not chosen by routing" }],
+    });
+    expect(text).toMatch(/auto_approve\s+error\s+3\/3\s+routing\s+routing\s/);
+    expect(text).toMatch(/aggregate\s+error\s+3\/3\s+b_1,b_2,\+2 more\s+analyze\s/);
+    expect(text).toContain("not in this task:");
+    expect(text).toMatch(/manager_approval\s+not chosen by routing/);
   });
 
   test("a_task_list_ends_with_its_page", () => {
