@@ -13,7 +13,7 @@ import { silentLogger } from "../../src/telemetry/logger.ts";
 import { disabledTelemetry } from "../../src/telemetry/telemetry.ts";
 import { loadNamespaces } from "../../src/worker/loadNamespaces.ts";
 import { completeWithOutcome } from "../../src/worker/outcomeCompletion.ts";
-import { createStepRepository, type Claim, type ClaimedStep, type StepExecutionResult } from "../../src/worker/stepRepository.ts";
+import { createStepRepository, type ClaimedStep, type StepExecutionResult } from "../../src/worker/stepRepository.ts";
 import { registerTemplates } from "../../src/worker/templateRegistrar.ts";
 import type { TaskTemplate } from "../../src/templates/taskTemplate.ts";
 import { REPO_ROOT } from "../support/binary.ts";
