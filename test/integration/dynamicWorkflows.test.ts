@@ -219,3 +219,14 @@ describe("batch outcomes that cannot be applied", () => {
     expect((steps.find((s) => s.name === "total")?.results?.result as { saw: string[] }).saw).toHaveLength(301);
   });
 });
+
+describe("checkpoints from a handler thread", () => {
+  test("ctx_checkpoint_persists_through_the_thread_and_the_next_attempt_resumes_from_it", async () => {
+    const { state, steps } = await runToEnd({ namespace: "dynamic_cases", name: "checkpoint_then_fail", context: {} });
+    expect(state).toBe("complete");
+    const result = steps[0]?.results?.result as { attempt: number; resumed_from: Record<string, unknown> };
+    expect(result.attempt).toBe(2);
+    expect(result.resumed_from).toMatchObject({ cursor: { offset: 5 }, itemsProcessed: 5, accumulated: { sum: 15 }, attempt: 1 });
+    expect(typeof result.resumed_from["savedAt"]).toBe("string");
+  });
+});
