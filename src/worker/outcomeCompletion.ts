@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { newId } from "../lib/ids.ts";
 import type { ExistingStep, OutcomePlan, PlannedStep } from "../templates/planStepOutcome.ts";
 import { instrumentSql } from "../telemetry/instrumentSql.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
@@ -32,6 +33,7 @@ export function invalidOutcomeResult(result: StepExecutionResult, plan: Extract<
 }
 
 const toSqlStep = (step: PlannedStep) => ({
+  step_uuid: newId(),
   name: step.name,
   template_step_name: step.templateStepName,
   position: step.position,
@@ -63,24 +65,18 @@ export async function completeWithOutcome(
 ): Promise<OutcomeCompletion> {
   const stepUuid = item.claimed.step.step_uuid;
   return sql.begin(async (tx) => {
-    const [held] = await tx<{ task_uuid: string }[]>`
-      SELECT task_uuid FROM tasker.workflow_steps
-       WHERE workflow_step_uuid = ${stepUuid}::uuid AND state = 'in_progress' AND attempts = ${item.claimed.step.attempt}::int
-         AND claimed_by = ${workerUuid}::uuid
-         FOR NO KEY UPDATE`;
+    // The step (fenced), then its task: the steps read under the task's lock stay the truth until
+    // commit, so two decisions of one task never plan from a stale view of each other's steps.
+    const [held] = await instrumentSql(telemetry, { operation: "tasker.hold_step_for_outcome" }, () => tx<
+      { result: { task_uuid: string; steps: ExistingStep[] } | null }[]
+    >`SELECT tasker.hold_step_for_outcome(${stepUuid}::uuid, ${workerUuid}::uuid, ${item.claimed.step.attempt}::int) AS result`);
     let planned: OutcomePlan = { kind: "none" };
     let created: CreatedStep[] = [];
     let lateEdges = 0;
     let result = item.result;
-    if (held) {
-      // The task's lock makes the read below the truth until commit: two decisions of one task
-      // planning at once would each miss the steps the other creates.
-      await tx`SELECT 1 FROM tasker.tasks WHERE task_uuid = ${held.task_uuid}::uuid FOR NO KEY UPDATE`;
-      const existing = await tx<ExistingStep[]>`
-        SELECT ns.name, coalesce(ws.template_step_name, ns.name) AS "templateStepName", ws.state
-          FROM tasker.workflow_steps ws JOIN tasker.named_steps ns USING (named_step_uuid)
-         WHERE ws.task_uuid = ${held.task_uuid}::uuid`;
-      planned = plan([...existing]);
+    const existing = held?.result?.steps;
+    if (existing) {
+      planned = plan(existing);
       if (planned.kind === "invalid") {
         result = invalidOutcomeResult(item.result, planned);
       } else if (planned.kind === "create" && (planned.steps.length > 0 || planned.lateEdges.length > 0)) {

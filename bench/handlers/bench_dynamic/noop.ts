@@ -1,0 +1,4 @@
+/** Does nothing. */
+export default function noop() {
+  return null;
+}
