@@ -203,6 +203,36 @@ ${table(["function", "calls", "total ms", "self ms", "self ms/call"], fns.slice(
     if (peerStart) out.push(`Peer enqueue → start (one job at a time): ${ppp2(peerStart)} ms (default settings); our pickup ${ppp2(pickup)} ms.\n`);
   }
 
+  // ------------------------------------------------------------------ dynamic workflows
+  const dyn = r.dynamic?.[0];
+  if (dyn) {
+    const d = (x: { p50: number; p95: number; p99: number }) => `${f2(x.p50)} / ${f2(x.p95)} / ${f2(x.p99)}`;
+    const runs = r.dynamic!;
+    const median = (pick: (x: NonNullable<typeof dyn>) => number) => {
+      const v = runs.map(pick).sort((a, b) => a - b);
+      return v[Math.floor((v.length - 1) / 2)]!;
+    };
+    out.push(`## Dynamic workflows: what a decision and a batch cost
+
+One \`--role combined\` process, one task at a time (server time, task created to completed). A decision
+step is completed in its own transaction (the step and its task locked, the outcome planned, the new
+steps created, then \`complete_step\`), not through the completion batcher. Median of ${runs.length} run(s).
+
+${table(
+  ["what", "ms (p50 / p95 / p99, first run)", "median of runs"],
+  [
+    ["3 no-op steps in a row (static_chain)", d(dyn.staticChain), `p50 ${f2(median((x) => x.staticChain.p50))}`],
+    ["the same, the middle step a decision creating the last (decided_chain)", d(dyn.decidedChain), `p50 ${f2(median((x) => x.decidedChain.p50))}`],
+    ["**extra cost of a decision** (p50 difference)", f2(dyn.decisionExtraMs), f2(median((x) => x.decisionExtraMs))],
+    [`an analyzer creating ${dyn.batches} no-op batch steps, all run, then an aggregator`, d(dyn.fanOut), `p50 ${f2(median((x) => x.fanOut.p50))}`],
+    ["one plain step's completion (mean, worker metric)", f2(dyn.completionMs.plain), f2(median((x) => x.completionMs.plain))],
+    ["one decision's completion (mean)", f2(dyn.completionMs.decision), f2(median((x) => x.completionMs.decision))],
+    [`**one analyzer's completion creating ${dyn.batches} batch steps** (mean)`, f2(dyn.completionMs.batchable), f2(median((x) => x.completionMs.batchable))],
+  ],
+)}
+`);
+  }
+
   // ------------------------------------------------------------------ SQL
   if (r.sql) {
     const s = r.sql;

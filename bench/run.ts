@@ -9,7 +9,8 @@
  *   bun bench/run.ts [--quick] [--only sql,paths,...] [--repeats N] [--no-telemetry]
  *
  * Sections: sql (generator, SQL benchmarks, EXPLAIN), notify, paths (no-op step
- * critical paths), e2e (whole tasks, combined and separate), throughput (1 and 2
+ * critical paths), e2e (whole tasks, combined and separate), dynamic (a decision's and
+ * a batch's cost), throughput (1 and 2
  * workers), pgbench, peer (graphile-worker), micro (mitata), startup, telemetry.
  * The telemetry section runs the whole tasks again with telemetry off and on (skipped with
  * a note when the binary has no telemetry switch, or with `--no-telemetry`).
@@ -21,6 +22,7 @@ import { join } from "node:path";
 import { loadavg } from "node:os";
 import { assertBinaryBuilt, REPO_ROOT } from "../test/support/binary.ts";
 import { benchDiscoveryScaling, type DiscoveryScalingResult } from "./discoveryScaling.ts";
+import { benchDynamicCost, type DynamicCostResult } from "./dynamicCost.ts";
 import { benchWholeTasks, shippedWorkflows, type RoleMemory, type WholeTaskResult } from "./engineLatency.ts";
 import { runMicroBenchmarks, type MicroResult } from "./microBenchmarks.ts";
 import { benchNoopPaths, benchNotify, type NoopPathResult } from "./pathLatency.ts";
@@ -35,7 +37,7 @@ import type { Distribution } from "./support/stats.ts";
 import { startOtlpSink, telemetrySupport } from "./telemetryOverhead.ts";
 import { benchPgbench, benchThroughput, type PgbenchResult, type ThroughputResult } from "./throughput.ts";
 
-const SECTIONS = ["sql", "discovery", "notify", "paths", "e2e", "isolation", "throughput", "pgbench", "peer", "micro", "startup", "telemetry"] as const;
+const SECTIONS = ["sql", "discovery", "notify", "paths", "e2e", "dynamic", "isolation", "throughput", "pgbench", "peer", "micro", "startup", "telemetry"] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Profile {
@@ -45,6 +47,7 @@ interface Profile {
   notify: number;
   paths: { count: number; warmup: number };
   e2e: { linear: number; diamond: number; dag: number; warmup: number };
+  dynamic: { tasks: number; batches: number };
   throughputSteps: number;
   pgbench: { clients: number[]; seconds: number };
   peer: { jobs: number; latencySamples: number };
@@ -58,6 +61,7 @@ const FULL: Profile = {
   notify: 500,
   paths: { count: 200, warmup: 10 },
   e2e: { linear: 100, diamond: 50, dag: 50, warmup: 5 },
+  dynamic: { tasks: 100, batches: 100 },
   throughputSteps: 5_000,
   pgbench: { clients: [1, 4], seconds: 10 },
   peer: { jobs: 5_000, latencySamples: 200 },
@@ -71,6 +75,7 @@ const QUICK: Profile = {
   notify: 100,
   paths: { count: 30, warmup: 3 },
   e2e: { linear: 10, diamond: 5, dag: 10, warmup: 2 },
+  dynamic: { tasks: 10, batches: 100 },
   throughputSteps: 400,
   pgbench: { clients: [1, 4], seconds: 2 },
   peer: { jobs: 400, latencySamples: 30 },
@@ -89,6 +94,8 @@ export interface RunResults {
   notify?: Distribution[];
   paths?: NoopPathResult[];
   e2e?: { results: WholeTaskResult[][]; memory: RoleMemory[][] };
+  /** Decisions and batch creation (one result per repeat). */
+  dynamic?: DynamicCostResult[];
   /** Whole tasks with handlers in handler threads (the default) and inline (worker.handler_isolation = "none"). */
   isolation?: { thread: WholeTaskResult[][]; none: WholeTaskResult[][] };
   telemetry?: {
@@ -202,6 +209,9 @@ async function main(): Promise<number> {
   await section("e2e", async () => {
     const runs = await repeat(repeats, "e2e", () => wholeTasks());
     results.e2e = { results: runs.map((r) => r.results), memory: runs.map((r) => r.memory) };
+  });
+  await section("dynamic", async () => {
+    results.dynamic = await repeat(repeats, "dynamic", () => benchDynamicCost({ ...profile.dynamic, log }));
   });
   await section("isolation", async () => {
     const thread: WholeTaskResult[][] = [];

@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { useTestDatabase } from "../support/database.ts";
+import { parsePrometheus, sumOf } from "../support/prometheus.ts";
 import { afterAll, beforeAll, describe, expect, test } from "../support/test.ts";
 import { createTask, FIXTURE_HANDLERS, getTask, killAll, startRole, stepNamed, waitForTasks, type RoleProcess } from "./engineHarness.ts";
 
@@ -82,6 +83,19 @@ describe("tasker-core's dynamic templates in the combined binary", () => {
     ]);
     const total = stepNamed(done, "aggregate_csv_results_ts").results?.result as Record<string, number>;
     expect([total["batch_count"], total["total_rows_processed"], total["product_id_sum"]]).toEqual([5, 1000, 500_500]);
+  });
+
+  test("metrics_count_outcomes_created_steps_batches_and_checkpoints", async () => {
+    const metrics = parsePrometheus(await (await fetch(`${combined!.baseUrl}/metrics`)).text());
+    const count = (name: string, where: Record<string, string> = {}) => sumOf(metrics, name, { namespace: "conditional_approval_ts", ...where });
+    expect(count("tasker_decision_points_outcomes_processed_total", { step_type: "decision", outcome_type: "create_steps" })).toBe(3);
+    // Each decision created its branches and the convergence step: 2 + 2 + 3.
+    expect(count("tasker_decision_points_steps_created_total")).toBe(7);
+    const csv = { namespace: "csv_processing_ts" };
+    expect(sumOf(metrics, "tasker_batch_processing_batches_created_total", csv)).toBe(5);
+    // 5 batches of 200 rows, a yield every 100: one each.
+    expect(sumOf(metrics, "tasker_step_checkpoints_total", { ...csv, kind: "yield" })).toBe(5);
+    expect(sumOf(metrics, "tasker_decision_point_processing_duration_milliseconds_count", { step_type: "batchable" })).toBe(1);
   });
 });
 
