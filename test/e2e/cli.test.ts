@@ -76,7 +76,7 @@ describe("tasker task", () => {
     const human = await cli(["task", "get", taskUuid]);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/status:\s+complete \(all_complete\)/);
-    expect(human.stdout).toMatch(/linear_step_4\s+complete\s+1\/\d+\s+\S+\s+\{"value":69\}/);
+    expect(human.stdout).toMatch(/linear_step_4\s+complete\s+1\/\d+\s+linear_step_3\s+-\s+\S+\s+\{"value":69\}/);
   });
 
   test("watch_json_prints_one_parseable_event_per_line_and_ends_with_the_task", async () => {

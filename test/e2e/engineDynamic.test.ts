@@ -110,11 +110,15 @@ describe("a batch worker killed with kill -9 after a checkpoint", () => {
     orchestration = await startRole("orchestration", { databaseUrl: db.url });
     const startWorker = () => startRole("worker", { databaseUrl: db.url, handlersDir: FIXTURE_HANDLERS, namespaces: ["csv_processing_ts"] });
     workers.push(await startWorker(), await startWorker());
-    const [victim, survivor] = workers as [RoleProcess, RoleProcess];
     // 5 batches of 200 rows, a checkpoint every 40 rows, 4 ms a row: each batch runs about a second.
     const task = await createTask(orchestration.baseUrl, csvTask({ csv_file_path: writeCsv(1000), checkpoint_every: 40, row_delay_ms: 4 }));
-    // The victim has saved a checkpoint (a slice was processed and the step ran again) before it dies.
-    const slice = await victim.waitForLog((l) => l["msg"] === "step.yielded", 20_000);
+    // The victim is the first worker to save a checkpoint (a slice was processed and the step ran
+    // again); it dies right after.
+    const yielded = (p: RoleProcess) => p.waitForLog((l) => l["msg"] === "step.yielded", 30_000).then((line) => ({ p, line }));
+    const first = await Promise.any(workers.map(yielded));
+    const victim = first.p;
+    const survivor = workers.find((w) => w !== victim)!;
+    const slice = first.line;
     victim.kill("SIGKILL");
     await victim.exited;
     orchestration.kill("SIGKILL");
