@@ -180,10 +180,12 @@ export async function benchWholeTasks(options: WholeTaskOptions): Promise<{ resu
       const roles: RunningRole[] = [];
       try {
         const env = options.env ?? {};
-        if (topology === "combined") roles.push(await startRole("combined", url, { env }));
+        // Only the namespaces measured: a worker consumes every namespace it loads.
+        const args = [...new Set(options.workflows.map((w) => w.namespace))].flatMap((ns) => ["--namespace", ns]);
+        if (topology === "combined") roles.push(await startRole("combined", url, { env, args }));
         else {
           roles.push(await startRole("orchestration", url, { env }));
-          roles.push(await startRole("worker", url, { env }));
+          roles.push(await startRole("worker", url, { env, args }));
         }
         const baseUrl = roles[0]!.baseUrl;
         await Bun.sleep(500);

@@ -33,7 +33,7 @@ export async function benchNoopPaths(options: { count: number; warmup: number; p
   return withBenchDatabase("paths", { migrate: false }, async ({ url }) => {
     const roles: RunningRole[] = [];
     try {
-      roles.push(await startRole("combined", url, { handlersDir: BENCH_HANDLERS, env: options.env ?? {} }));
+      roles.push(await startRole("combined", url, { handlersDir: BENCH_HANDLERS, args: ["--namespace", "bench_noop"], env: options.env ?? {} }));
       const baseUrl = roles[0]!.baseUrl;
       const sql = postgres(url, { max: 1, onnotice: () => {} });
       try {

@@ -20,7 +20,7 @@ export async function benchStartup(options: { repeats: number; log: (l: string) 
       const times: number[] = [];
       const rss: number[] = [];
       for (let i = 0; i < options.repeats; i += 1) {
-        const r = await startRole(role, url, { handlersDir: BENCH_HANDLERS });
+        const r = await startRole(role, url, { handlersDir: BENCH_HANDLERS, ...(role === "orchestration" ? {} : { args: ["--namespace", "bench_noop"] }) });
         try {
           times.push(r.startupMs);
           await Bun.sleep(1000);

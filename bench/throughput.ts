@@ -95,7 +95,7 @@ export async function benchThroughput(options: ThroughputOptions): Promise<Throu
     try {
       roles.push(await startRole("orchestration", url, { env }));
       // A first worker registers the templates, then stops so the queue fills up.
-      await stopRoles([await startRole("worker", url, { handlersDir: BENCH_HANDLERS, env })]);
+      await stopRoles([await startRole("worker", url, { handlersDir: BENCH_HANDLERS, args: ["--namespace", "bench_noop"], env })]);
       const baseUrl = roles[0]!.baseUrl;
       const created = performance.now();
       await inParallel(taskCount, 4, async (i) => {
@@ -112,7 +112,7 @@ export async function benchThroughput(options: ThroughputOptions): Promise<Throu
       const cpuBefore = new Map(roles.map((r) => [r.proc.pid, cpuSeconds(r.proc.pid)]));
       const machineBefore = machineCpuSeconds();
       const wallStart = performance.now();
-      for (let w = 0; w < options.workers; w += 1) workers.push(await startRole("worker", url, { handlersDir: BENCH_HANDLERS, env }));
+      for (let w = 0; w < options.workers; w += 1) workers.push(await startRole("worker", url, { handlersDir: BENCH_HANDLERS, args: ["--namespace", "bench_noop"], env }));
       const sampler = sampleRss([...roles, ...workers].map((r) => r.proc.pid));
       const activity = options.diagnose ? sampleActivity(url) : { stop: () => Promise.resolve([]) };
       try {

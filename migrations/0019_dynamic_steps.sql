@@ -177,8 +177,8 @@ END
 $$;
 
 -- The first call of an outcome's completion: locks the completing step if this worker's attempt
--- still holds it (complete_step's fence conditions), then its task, and returns the task's steps
--- as they are under that lock, for planning. NULL when the fence does not match (complete_step
+-- still holds it (complete_step's fence conditions), then its task, and returns the task's state
+-- and steps as they are under that lock, for planning. NULL when the fence does not match (complete_step
 -- will refuse the result).
 CREATE FUNCTION tasker.hold_step_for_outcome(p_step_uuid uuid, p_worker_uuid uuid, p_attempt integer)
 RETURNS jsonb
@@ -187,6 +187,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   v_task uuid;
+  v_task_state text;
   v_steps jsonb;
 BEGIN
   SELECT task_uuid INTO v_task FROM tasker.workflow_steps
@@ -196,14 +197,14 @@ BEGIN
   IF v_task IS NULL THEN
     RETURN NULL;
   END IF;
-  PERFORM 1 FROM tasker.tasks WHERE task_uuid = v_task FOR NO KEY UPDATE;
+  SELECT state INTO v_task_state FROM tasker.tasks WHERE task_uuid = v_task FOR NO KEY UPDATE;
   SELECT coalesce(jsonb_agg(jsonb_build_object('name', ns.name,
                                                'templateStepName', coalesce(ws.template_step_name, ns.name),
                                                'state', ws.state)), '[]')
     INTO v_steps
     FROM tasker.workflow_steps ws JOIN tasker.named_steps ns USING (named_step_uuid)
    WHERE ws.task_uuid = v_task;
-  RETURN jsonb_build_object('task_uuid', v_task, 'steps', v_steps);
+  RETURN jsonb_build_object('task_uuid', v_task, 'task_state', v_task_state, 'steps', v_steps);
 END
 $$;
 

@@ -32,11 +32,12 @@ export interface TaskerMetrics {
   stepsActiveExecutions: UpDownCounter;
   handlerThreads: UpDownCounter;
   handlerThreadStops: Counter;
-  // Dynamic workflows (6): decision and batch outcomes, checkpoints
+  // Dynamic workflows (7): decision and batch outcomes, checkpoints
   decisionOutcomes: Counter;
   dynamicStepsCreated: Counter;
   outcomeValidationErrors: Counter;
   outcomeProcessingDuration: Histogram;
+  outcomeStepCount: Histogram;
   batchesCreated: Counter;
   stepCheckpoints: Counter;
   // Database (7)
@@ -117,12 +118,16 @@ export function createTaskerMetrics(meter: Meter): TaskerMetrics {
     dynamicStepsCreated: counter("tasker_decision_points_steps_created_total", "Steps created by decision and batch outcomes, by namespace and step_type."),
     outcomeValidationErrors: counter(
       "tasker_decision_points_validation_errors_total",
-      "Outcomes that could not be applied (the step failed permanently), by namespace and error_type.",
+      "Outcomes that could not be applied (the step failed permanently), by namespace, step_type and error_type (malformed, step_not_found, invalid_descendant, nested_decision, missing_dependency, too_many_steps, depth_exceeded, invalid_worker_template, too_many_batches, name_conflict).",
     ),
     outcomeProcessingDuration: ms(
       "tasker_decision_point_processing_duration_milliseconds",
       "Completing a decision or batchable step: planning, creating its steps and completing it, by step_type.",
     ),
+    outcomeStepCount: meter.createHistogram("tasker_decision_point_step_count", {
+      description: "Steps one decision or batch outcome created, by step_type.",
+      advice: { explicitBucketBoundaries: [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] },
+    }),
     batchesCreated: counter("tasker_batch_processing_batches_created_total", "Batch worker steps created by batchable outcomes, by namespace."),
     stepCheckpoints: counter("tasker_step_checkpoints_total", "Checkpoints saved, by namespace and kind (checkpoint, yield)."),
     sqlQueries: counter("tasker_sql_queries_total", "Engine SQL calls, by operation and outcome."),

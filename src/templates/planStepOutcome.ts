@@ -40,7 +40,25 @@ export type OutcomeType = "create_steps" | "no_branches" | "create_batches" | "n
 export type OutcomePlan =
   | { kind: "none" }
   | { kind: "create"; outcome: OutcomeType; steps: PlannedStep[]; lateEdges: LateEdge[]; batchCount: number }
-  | { kind: "invalid"; errorType: "invalid_decision_outcome" | "invalid_batch_outcome"; message: string };
+  | {
+      kind: "invalid";
+      errorType: "invalid_decision_outcome" | "invalid_batch_outcome";
+      /** What was wrong, as a bounded metric label: malformed, step_not_found, invalid_descendant, ... */
+      reason: InvalidReason;
+      message: string;
+    };
+
+export type InvalidReason =
+  | "malformed"
+  | "step_not_found"
+  | "invalid_descendant"
+  | "nested_decision"
+  | "missing_dependency"
+  | "too_many_steps"
+  | "depth_exceeded"
+  | "invalid_worker_template"
+  | "too_many_batches"
+  | "name_conflict";
 
 export interface OutcomeLimits {
   maxStepsPerDecision: number;
@@ -97,9 +115,10 @@ function planDecision(
   existing: readonly ExistingStep[],
   limits: OutcomeLimits,
 ): OutcomePlan {
-  const invalid = (message: string): OutcomePlan => ({
+  const invalid = (message: string, reason: InvalidReason = "malformed"): OutcomePlan => ({
     kind: "invalid",
     errorType: "invalid_decision_outcome",
+    reason,
     message: `decision step "${stepName}": ${message}`,
   });
   if (!isRecord(result)) return invalid(`its result must be an object with decision_point_outcome, not ${describe(result)}`);
@@ -117,22 +136,22 @@ function planDecision(
   }
   const requested = [...new Set(names as string[])];
   if (requested.length > limits.maxStepsPerDecision) {
-    return invalid(`names ${requested.length} steps, more than max_steps_per_decision (${limits.maxStepsPerDecision})`);
+    return invalid(`names ${requested.length} steps, more than max_steps_per_decision (${limits.maxStepsPerDecision})`, "too_many_steps");
   }
   const depth = graph.decisionDepth(decision.name);
   if (depth > limits.maxDecisionDepth) {
-    return invalid(`is nested ${depth} decisions deep, more than max_decision_depth (${limits.maxDecisionDepth})`);
+    return invalid(`is nested ${depth} decisions deep, more than max_decision_depth (${limits.maxDecisionDepth})`, "depth_exceeded");
   }
   const descendants = graph.descendants(decision.name);
   for (const name of requested) {
     const target = graph.step(name);
-    if (!target) return invalid(`step "${name}" is not a step of template ${graph.template.name}`);
-    if (!descendants.has(name)) return invalid(`step "${name}" is not a descendant of this decision`);
+    if (!target) return invalid(`step "${name}" is not a step of template ${graph.template.name}`, "step_not_found");
+    if (!descendants.has(name)) return invalid(`step "${name}" is not a descendant of this decision`, "invalid_descendant");
     if (target.type === "batch_worker") {
-      return invalid(`step "${name}" is a batch_worker template; its steps are created by its batchable analyzer`);
+      return invalid(`step "${name}" is a batch_worker template; its steps are created by its batchable analyzer`, "invalid_descendant");
     }
     const nested = graph.gatingDecisions(name).find((d) => d !== decision.name && descendants.has(d));
-    if (nested) return invalid(`step "${name}" is decided by the nested decision "${nested}"`);
+    if (nested) return invalid(`step "${name}" is decided by the nested decision "${nested}"`, "nested_decision");
   }
   const existingNames = new Set(existing.map((s) => s.name));
   const seeds: PlannedStep[] = [];
@@ -146,7 +165,7 @@ function planDecision(
     const definition = graph.step(planned.templateStepName)!;
     const missing = definition.dependencies.find((dep) => !planned.parents.some((p) => p.name === dep || instanceOf(closed, p.name) === dep));
     if (missing !== undefined && definition.type !== "deferred_convergence") {
-      return invalid(`step "${planned.name}" depends on "${missing}", which does not exist and is not created by this outcome`);
+      return invalid(`step "${planned.name}" depends on "${missing}", which does not exist and is not created by this outcome`, "missing_dependency");
     }
   }
   return { kind: "create", outcome: "create_steps", steps: closed.steps, lateEdges: closed.lateEdges, batchCount: 0 };
@@ -160,9 +179,10 @@ function planBatches(
   existing: readonly ExistingStep[],
   limits: OutcomeLimits,
 ): OutcomePlan {
-  const invalid = (message: string): OutcomePlan => ({
+  const invalid = (message: string, reason: InvalidReason = "malformed"): OutcomePlan => ({
     kind: "invalid",
     errorType: "invalid_batch_outcome",
+    reason,
     message: `batchable step "${stepName}": ${message}`,
   });
   if (!isRecord(result)) return invalid(`its result must be an object with batch_processing_outcome, not ${describe(result)}`);
@@ -187,12 +207,12 @@ function planBatches(
   let configs: Record<string, unknown>[] = [];
   if (type === "create_batches") {
     const found = workerTemplate(outcome["worker_template_name"], "worker_template_name");
-    if (typeof found === "string") return invalid(found);
+    if (typeof found === "string") return invalid(found, "invalid_worker_template");
     worker = found;
     const raw = outcome["cursor_configs"];
     if (!Array.isArray(raw)) return invalid(`cursor_configs must be a list, not ${describe(raw)}`);
     if (raw.length > limits.maxBatchesPerAnalyzer) {
-      return invalid(`asks for ${raw.length} batches, more than max_batches_per_analyzer (${limits.maxBatchesPerAnalyzer})`);
+      return invalid(`asks for ${raw.length} batches, more than max_batches_per_analyzer (${limits.maxBatchesPerAnalyzer})`, "too_many_batches");
     }
     const count = outcome["worker_count"];
     if (count !== undefined && count !== raw.length) {
@@ -226,7 +246,7 @@ function planBatches(
     const named = worker?.name ?? analyzer.handler.initialization["worker_template_name"];
     if (named === undefined) return { kind: "create", outcome: "no_batches", steps: [], lateEdges: [], batchCount: 0 };
     const found = workerTemplate(named, "handler.initialization.worker_template_name");
-    if (typeof found === "string") return invalid(found);
+    if (typeof found === "string") return invalid(found, "invalid_worker_template");
     worker = found;
     configs = [{ batch_id: "000", start_cursor: 0, end_cursor: 0, batch_size: 0 }];
     noOp = true;
@@ -238,9 +258,9 @@ function planBatches(
   for (const config of configs) {
     const name = `${worker!.name}_${String(config["batch_id"])}`;
     if (name.length > TEMPLATE_LIMITS.stepNameLength) {
-      return invalid(`batch step name "${name.slice(0, 60)}..." is longer than ${TEMPLATE_LIMITS.stepNameLength} characters`);
+      return invalid(`batch step name "${name.slice(0, 60)}..." is longer than ${TEMPLATE_LIMITS.stepNameLength} characters`, "name_conflict");
     }
-    if (graph.step(name) || existingNames.has(name)) return invalid(`batch step name "${name}" is already a step of this task or template`);
+    if (graph.step(name) || existingNames.has(name)) return invalid(`batch step name "${name}" is already a step of this task or template`, "name_conflict");
     seeds.push(
       plannedStep(graph, worker!, name, {
         cursor: config,

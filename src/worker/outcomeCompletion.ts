@@ -1,5 +1,6 @@
 import type { Sql } from "postgres";
 import { newId } from "../lib/ids.ts";
+import { TERMINAL_TASK_STATES, type TaskState } from "../orchestration/stateMachine.ts";
 import type { ExistingStep, OutcomePlan, PlannedStep } from "../templates/planStepOutcome.ts";
 import { instrumentSql } from "../telemetry/instrumentSql.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
@@ -68,13 +69,14 @@ export async function completeWithOutcome(
     // The step (fenced), then its task: the steps read under the task's lock stay the truth until
     // commit, so two decisions of one task never plan from a stale view of each other's steps.
     const [held] = await instrumentSql(telemetry, { operation: "tasker.hold_step_for_outcome" }, () => tx<
-      { result: { task_uuid: string; steps: ExistingStep[] } | null }[]
+      { result: { task_uuid: string; task_state: string; steps: ExistingStep[] } | null }[]
     >`SELECT tasker.hold_step_for_outcome(${stepUuid}::uuid, ${workerUuid}::uuid, ${item.claimed.step.attempt}::int) AS result`);
     let planned: OutcomePlan = { kind: "none" };
     let created: CreatedStep[] = [];
     let lateEdges = 0;
     let result = item.result;
-    const existing = held?.result?.steps;
+    // A task that finished meanwhile (cancelled while this step ran) gets no new steps.
+    const existing = held?.result && !TERMINAL_TASK_STATES.has(held.result.task_state as TaskState) ? held.result.steps : undefined;
     if (existing) {
       planned = plan(existing);
       if (planned.kind === "invalid") {

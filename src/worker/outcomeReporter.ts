@@ -16,11 +16,12 @@ export function createOutcomeReporter(telemetry: Telemetry) {
       if (!done.outcome.accepted || plan.kind === "none") return;
       if (plan.kind === "invalid") {
         metrics.decisionOutcomes.add(1, { namespace, step_type: stepType, outcome_type: "invalid" });
-        metrics.outcomeValidationErrors.add(1, { namespace, error_type: plan.errorType });
+        metrics.outcomeValidationErrors.add(1, { namespace, step_type: stepType, error_type: plan.reason });
         log.warn("step.outcome_rejected", {
           event: "step.outcome_rejected",
           operation: "apply_outcome",
           error_type: plan.errorType,
+          reason: plan.reason,
           error: plan.message,
           duration_ms: round(ms),
         });
@@ -28,6 +29,7 @@ export function createOutcomeReporter(telemetry: Telemetry) {
       }
       metrics.decisionOutcomes.add(1, { namespace, step_type: stepType, outcome_type: plan.outcome });
       if (done.created.length > 0) metrics.dynamicStepsCreated.add(done.created.length, { namespace, step_type: stepType });
+      metrics.outcomeStepCount.record(done.created.length, { step_type: stepType });
       if (plan.batchCount > 0) metrics.batchesCreated.add(plan.batchCount, { namespace });
       const event = stepType === "decision" ? "decision_outcome.processing_completed" : "batch_outcome.processing_completed";
       log.info(event, {
