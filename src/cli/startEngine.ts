@@ -11,6 +11,7 @@ import { createQueueHealthProvider, registerQueueGauges, type QueueHealthProvide
 import { registerSdkModule } from "../runtime/index.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { disabledTelemetry, type Telemetry } from "../telemetry/telemetry.ts";
+import type { OutcomeLimits } from "../templates/planStepOutcome.ts";
 import { createWorker, type Worker } from "../worker/createWorker.ts";
 import { loadNamespaces } from "../worker/loadNamespaces.ts";
 import { createHandlerRunner } from "../worker/createHandlerRunner.ts";
@@ -135,6 +136,7 @@ export async function startEngine(
         processDeadAfterMs: config.orchestration.process_dead_after_ms,
         reconcileAfterSeconds: config.orchestration.reconcile_after_seconds,
         templateCacheTtlMs: config.orchestration.template_cache_ttl_ms,
+        outcomeLimits: outcomeLimitsOf(config),
         staleness: config.orchestration.staleness.enabled
           ? {
               intervalMs: config.orchestration.staleness.interval_ms,
@@ -184,11 +186,7 @@ export async function startEngine(
         maxChainedSteps: config.worker.max_chained_steps,
         claimBatchSize: config.worker.claim_batch_size,
         completionBatchSize: config.worker.completion_batch_size,
-        outcomeLimits: {
-          maxStepsPerDecision: config.orchestration.decision_points.max_steps_per_decision,
-          maxDecisionDepth: config.orchestration.decision_points.max_decision_depth,
-          maxBatchesPerAnalyzer: config.orchestration.batch_processing.max_batches_per_analyzer,
-        },
+        outcomeLimits: outcomeLimitsOf(config),
       },
     });
     await worker.start();
@@ -213,4 +211,13 @@ export async function startEngine(
         )
       : undefined;
   return { orchestration, worker, namespaces, examples, queueHealth, backpressure };
+}
+
+/** orchestration.decision_points / batch_processing as the outcome planner's limits. */
+function outcomeLimitsOf(config: TaskerConfig): OutcomeLimits {
+  return {
+    maxStepsPerDecision: config.orchestration.decision_points.max_steps_per_decision,
+    maxDecisionDepth: config.orchestration.decision_points.max_decision_depth,
+    maxBatchesPerAnalyzer: config.orchestration.batch_processing.max_batches_per_analyzer,
+  };
 }

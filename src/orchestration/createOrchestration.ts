@@ -11,6 +11,7 @@ import { createOperatorActions, type OperatorActions } from "./operatorActions.t
 import type { Logger } from "../telemetry/logger.ts";
 import { contextFromHeaders, inSpan, traceHeaders } from "../telemetry/spans.ts";
 import { disabledTelemetry, type Telemetry } from "../telemetry/telemetry.ts";
+import type { OutcomeLimits } from "../templates/planStepOutcome.ts";
 import { detectStaleTasks, type StalenessSettings } from "./dlq/stalenessDetector.ts";
 import { registerOrchestrationGauges } from "./orchestrationGauges.ts";
 import { createPeriodicLoop, type PeriodicLoop } from "./periodicLoop.ts";
@@ -36,6 +37,8 @@ export interface OrchestrationSettings {
   templateCacheTtlMs: number;
   /** undefined disables the staleness detector. */
   staleness: (StalenessSettings & { intervalMs: number }) | undefined;
+  /** Limits for outcomes applied by operator actions (a decision completed by hand); defaults otherwise. */
+  outcomeLimits?: OutcomeLimits;
 }
 
 export interface OrchestrationDeps {
@@ -273,7 +276,7 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
 
   return {
     createTask,
-    operator: createOperatorActions(sql, processId, emitter, reporter),
+    operator: createOperatorActions(sql, processId, emitter, reporter, settings.outcomeLimits),
     async start() {
       consumers.push(consumer(ORCHESTRATION_STEP_RESULTS, handleResult));
       consumers.push(consumer(ORCHESTRATION_TASK_REQUESTS, handleTaskRequest));

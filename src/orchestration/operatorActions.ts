@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import type { OutcomeLimits } from "../templates/planStepOutcome.ts";
 import type { LifecycleEmitter } from "../telemetry/lifecycleEmitter.ts";
 import { applyStepAction, type StepActionOutcome, type StepManualAction } from "./stepActions.ts";
 import { cancelTask, type CancelledTask } from "./taskActions.ts";
@@ -18,6 +19,7 @@ export function createOperatorActions(
   processId: string,
   emitter: LifecycleEmitter,
   reporter: TaskEvaluationReporter,
+  outcomeLimits?: OutcomeLimits,
 ): OperatorActions {
   return {
     async cancelTask(taskUuid) {
@@ -30,7 +32,7 @@ export function createOperatorActions(
       return cancelled;
     },
     async applyStepAction(taskUuid, stepUuid, action) {
-      const outcome = await applyStepAction(sql, taskUuid, stepUuid, action, processId);
+      const outcome = await applyStepAction(sql, taskUuid, stepUuid, action, processId, outcomeLimits);
       const evaluation = outcome.evaluation;
       emitter.step(
         {

@@ -1,6 +1,10 @@
-import type { Sql } from "postgres";
+import type { Sql, TransactionSql } from "postgres";
 import * as v from "valibot";
-import { TaskerError } from "../lib/errors.ts";
+import { TaskerError, ValidationError } from "../lib/errors.ts";
+import { DEFAULT_OUTCOME_LIMITS, planStepOutcome, stepCreatesSteps, type ExistingStep, type OutcomeLimits } from "../templates/planStepOutcome.ts";
+import { templateFromConfiguration } from "../templates/templateConfiguration.ts";
+import { templateGraph } from "../templates/templateGraph.ts";
+import { createOutcomeSteps } from "./outcomeSteps.ts";
 import { jsonObjectSchema } from "../lib/jsonObjectSchema.ts";
 import type { TaskEvaluation } from "./taskEvaluation.ts";
 
@@ -36,12 +40,58 @@ export interface StepActionOutcome {
 /**
  * Applies an operator action to a step and re-evaluates its task in the same
  * transaction (tasker.apply_step_action): a blocked task whose failed step was
- * reset, resolved or completed moves on. NOT_FOUND when the task or step is
- * unknown or the step belongs to another task; INVALID_STATE when the state
- * machine forbids the change.
+ * reset, resolved or completed moves on. Completing a decision or batchable step
+ * with a result applies its outcome as the worker would: the steps it names are
+ * created in the same transaction, and an outcome that cannot be applied is a
+ * VALIDATION_FAILED naming `completion_data.result` (nothing changes). NOT_FOUND
+ * when the task or step is unknown or the step belongs to another task;
+ * INVALID_STATE when the state machine forbids the change.
  */
 export async function applyStepAction(
   sql: Sql,
+  taskUuid: string,
+  stepUuid: string,
+  action: StepManualAction,
+  processorUuid: string,
+  limits: OutcomeLimits = DEFAULT_OUTCOME_LIMITS,
+): Promise<StepActionOutcome> {
+  if (action.action_type !== "complete_manually") return applyInTransaction(sql, taskUuid, stepUuid, action, processorUuid);
+  return sql.begin(async (tx) => {
+    // The task first, then its steps: apply_step_action's own order.
+    const [held] = await tx<{ configuration: unknown; name: string; template_step_name: string; steps: ExistingStep[] }[]>`
+      SELECT nt.configuration, st.name, coalesce(ws.template_step_name, st.name) AS template_step_name,
+             (SELECT coalesce(jsonb_agg(jsonb_build_object('name', n.name, 'templateStepName', coalesce(x.template_step_name, n.name),
+                                                           'state', x.state)), '[]')
+                FROM tasker.workflow_steps x JOIN tasker.named_steps n USING (named_step_uuid)
+               WHERE x.task_uuid = t.task_uuid) AS steps
+        FROM tasker.tasks t
+        JOIN tasker.named_tasks nt USING (named_task_uuid)
+        JOIN tasker.workflow_steps ws ON ws.task_uuid = t.task_uuid AND ws.workflow_step_uuid = ${stepUuid}::uuid
+        JOIN tasker.named_steps st ON st.named_step_uuid = ws.named_step_uuid
+       WHERE t.task_uuid = ${taskUuid}::uuid
+         FOR NO KEY UPDATE OF t`;
+    if (held) {
+      let template;
+      try {
+        template = templateFromConfiguration(held.configuration);
+      } catch {
+        template = undefined; // a template this version cannot read: the step is completed as given
+      }
+      const definition = template ? templateGraph(template).step(held.template_step_name) : undefined;
+      if (template && definition && stepCreatesSteps(definition)) {
+        const plan = planStepOutcome(template, { name: held.name, templateStepName: held.template_step_name }, action.completion_data.result, held.steps, limits);
+        if (plan.kind === "invalid") {
+          throw new ValidationError(`completion_data.result: ${plan.message}`, { field: "completion_data.result" });
+        }
+        if (plan.kind === "create") await createOutcomeSteps(tx, stepUuid, processorUuid, plan);
+      }
+    }
+    return applyInTransaction(tx, taskUuid, stepUuid, action, processorUuid);
+  });
+}
+
+async function applyInTransaction(
+  sql: Sql | TransactionSql,
   taskUuid: string,
   stepUuid: string,
   action: StepManualAction,

@@ -1,17 +1,10 @@
 import type { Sql } from "postgres";
-import { newId } from "../lib/ids.ts";
+import { createOutcomeSteps, type CreatedStep } from "../orchestration/outcomeSteps.ts";
 import { TERMINAL_TASK_STATES, type TaskState } from "../orchestration/stateMachine.ts";
-import type { ExistingStep, OutcomePlan, PlannedStep } from "../templates/planStepOutcome.ts";
+import type { ExistingStep, OutcomePlan } from "../templates/planStepOutcome.ts";
 import { instrumentSql } from "../telemetry/instrumentSql.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
 import type { CompleteItem, CompleteOutcome, LeaseSettings, StepExecutionResult, StepRepository } from "./stepRepository.ts";
-
-/** A step created by an outcome, as tasker.create_outcome_steps reports it. */
-export interface CreatedStep {
-  step_uuid: string;
-  name: string;
-  template_step_name: string;
-}
 
 export interface OutcomeCompletion {
   outcome: CompleteOutcome;
@@ -32,21 +25,6 @@ export function invalidOutcomeResult(result: StepExecutionResult, plan: Extract<
     error: { message: plan.message, error_type: plan.errorType, retryable: false },
   };
 }
-
-const toSqlStep = (step: PlannedStep) => ({
-  step_uuid: newId(),
-  name: step.name,
-  template_step_name: step.templateStepName,
-  position: step.position,
-  retryable: step.retryable,
-  max_attempts: step.maxAttempts,
-  backoff: step.backoff,
-  backoff_base_ms: step.backoffBaseMs,
-  max_backoff_ms: step.maxBackoffMs,
-  timeout_seconds: step.timeoutSeconds,
-  inputs: step.inputs,
-  parents: step.parents,
-});
 
 /**
  * Completes a `decision` or `batchable` step: in one transaction, holds the step (its fence) and
@@ -81,13 +59,8 @@ export async function completeWithOutcome(
       planned = plan(existing);
       if (planned.kind === "invalid") {
         result = invalidOutcomeResult(item.result, planned);
-      } else if (planned.kind === "create" && (planned.steps.length > 0 || planned.lateEdges.length > 0)) {
-        const payload = { outcome: planned.outcome, steps: planned.steps.map(toSqlStep), late_edges: planned.lateEdges };
-        const [row] = await instrumentSql(telemetry, { operation: "tasker.create_outcome_steps", transaction: true }, () => tx<
-          { result: { created: CreatedStep[]; late_edges: number } }[]
-        >`SELECT tasker.create_outcome_steps(${stepUuid}::uuid, ${workerUuid}::uuid, ${tx.json(payload as never)}::jsonb) AS result`);
-        created = row!.result.created;
-        lateEdges = row!.result.late_edges;
+      } else if (planned.kind === "create") {
+        ({ created, lateEdges } = await createOutcomeSteps(tx, stepUuid, workerUuid, planned, telemetry));
       }
     }
     const outcome = await steps.complete({ ...item, result }, workerUuid, lease, tx);

@@ -7,6 +7,8 @@
 import { join } from "node:path";
 import { detectStaleTasks } from "../../src/orchestration/dlq/stalenessDetector.ts";
 import { explainStep } from "../../src/orchestration/explainStep.ts";
+import { applyStepAction } from "../../src/orchestration/stepActions.ts";
+import type { ValidationError } from "../../src/lib/errors.ts";
 import { findTask } from "../../src/orchestration/taskQueries.ts";
 import { planStepOutcome } from "../../src/templates/planStepOutcome.ts";
 import { silentLogger } from "../../src/telemetry/logger.ts";
@@ -142,6 +144,41 @@ describe("a decision's completion", () => {
       ["after_left", "awaiting_decision", "created if decision decide leads to it (which is pending)"],
       ["join", "awaiting_decision", "created if decision decide leads to it (which is pending)"],
     ]);
+  });
+});
+
+describe("an operator completing a decision by hand", () => {
+  test("applies_the_given_outcome_or_refuses_it_naming_the_problem", async () => {
+    made += 1;
+    const task = await passiveOrchestration(db.sql).createTask({
+      namespace: "dynamic_cases", name: "decision_echo", version: "1.0.0", context: { decision_result: "left", run: made },
+    });
+    await steps().complete(item(await claim(task.taskUuid, "start"), {}), WORKER, LEASE);
+    const decider = await claim(task.taskUuid, "decide");
+    const failed = await decide(decider, "left");
+    expect(failed.plan.kind).toBe("invalid");
+    const stateOf = async () => (await db.sql<{ state: string }[]>`SELECT state FROM tasker.tasks WHERE task_uuid = ${task.taskUuid}::uuid`)[0]!.state;
+    expect(await stateOf()).toBe("blocked_by_failures");
+
+    const complete = (result: unknown) =>
+      applyStepAction(db.sql, task.taskUuid, decider.step.step_uuid, {
+        action_type: "complete_manually", reason: "routed by hand", completed_by: "ops", completion_data: { result },
+      }, OTHER);
+    const refused = await complete({ decision_point_outcome: { type: "create_steps", step_names: ["nowhere"] } }).catch((e: unknown) => e);
+    expect((refused as ValidationError).code).toBe("VALIDATION_FAILED");
+    expect((refused as ValidationError).field).toBe("completion_data.result");
+    expect((refused as Error).message).toContain('step "nowhere" is not a step of template decision_echo');
+    expect((await stepRows(db.sql, task.taskUuid)).map((r) => [r.name, r.state])).toEqual([["decide", "error"], ["start", "complete"]]);
+
+    const done = await complete({ decision_point_outcome: { type: "create_steps", step_names: ["right"] } });
+    expect(done.to_state).toBe("complete");
+    expect((await stepRows(db.sql, task.taskUuid)).map((r) => [r.name, r.state])).toEqual([
+      ["decide", "complete"],
+      ["join", "pending"],
+      ["right", "enqueued"],
+      ["start", "complete"],
+    ]);
+    expect(await stateOf()).toBe("steps_in_process");
   });
 });
 
