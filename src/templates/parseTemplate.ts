@@ -58,7 +58,12 @@ function toStep(raw: RawStep): StepDefinition {
   return {
     name: raw.name,
     description: raw.description,
-    handler: { callable: raw.handler.callable, initialization: raw.handler.initialization },
+    handler: {
+      callable: raw.handler.callable,
+      initialization: raw.handler.initialization,
+      method: raw.handler.method,
+      resolver: raw.handler.resolver,
+    },
     dependencies: raw.dependencies,
     retry: {
       retryable: raw.retry.retryable,

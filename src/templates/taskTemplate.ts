@@ -33,6 +33,10 @@ export interface StepHandlerSpec {
   callable: string;
   /** Static handler configuration, given to the handler as `ctx.step.inputs`. */
   initialization: Record<string, unknown>;
+  /** The method a tasker-core handler class runs instead of `call` (`handler.method`), or null. */
+  method: string | null;
+  /** tasker-core's resolver hint (`explicit_mapping`, `class_lookup`), or null. */
+  resolver: string | null;
 }
 
 /**

@@ -18,7 +18,12 @@ function stepConfiguration(step: StepDefinition): Record<string, unknown> {
   return {
     name: step.name,
     description: step.description,
-    handler: { callable: step.handler.callable, initialization: step.handler.initialization },
+    handler: {
+      callable: step.handler.callable,
+      initialization: step.handler.initialization,
+      ...(step.handler.method === null ? {} : { method: step.handler.method }),
+      ...(step.handler.resolver === null ? {} : { resolver: step.handler.resolver }),
+    },
     dependencies: step.dependencies,
     retry: {
       retryable: step.retry.retryable,

@@ -67,6 +67,8 @@ export const rawStepSchema = v.object(
       {
         callable: v.string("must be a string"),
         initialization: v.nullish(plainObject("must be a map"), () => ({})),
+        method: optionalText,
+        resolver: optionalText,
       },
       "must be a map with a callable",
     ),

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { resolveRealPath } from "../runtime/index.ts";
 import type { StepHandler } from "../sdk/index.ts";
+import { isStepHandlerClass, type StepHandlerClass } from "../sdk/compat/stepHandler.ts";
 import { listNamespaceFiles, type NamespaceFile, type TemplateIssue } from "../templates/index.ts";
 import {
   HandlerModuleError,
@@ -21,10 +22,15 @@ export interface ResolveHandlersOptions {
 export interface HandlerSource {
   modulePath: string;
   exportName: string;
+  /** The position in an exported array (`ALL_EXAMPLE_HANDLERS`-style), when it came from one. */
+  index?: number;
+  /** `function`: this engine's handler; `class`: a tasker-core handler class (`static handlerName`). */
+  kind: "function" | "class";
 }
 
 export interface HandlerResolution {
-  handlers: Map<string, StepHandler>;
+  /** A function (`kind: "function"`) or a tasker-core handler class (`kind: "class"`), by callable. */
+  handlers: Map<string, StepHandler | StepHandlerClass>;
   sources: Map<string, HandlerSource>;
   /** Callables with no handler. */
   missing: string[];
@@ -46,7 +52,47 @@ function byFileName(modules: LoadedModule[], callable: string): LoadedModule[] {
   return matches.sort((a, b) => a.file.depth - b.file.depth || moduleStem(a.file.name).rank - moduleStem(b.file.name).rank);
 }
 
-function resolveOne(modules: LoadedModule[], callable: string, folder: string, result: HandlerResolution): void {
+/** tasker-core's registry: every exported handler class by its `static handlerName`. */
+interface RegisteredClass {
+  cls: StepHandlerClass;
+  file: NamespaceFile;
+  exportName: string;
+  index?: number;
+}
+
+function registryOf(modules: LoadedModule[], folder: string, issues: TemplateIssue[]): Map<string, RegisteredClass> {
+  const registry = new Map<string, RegisteredClass>();
+  const register = (entry: RegisteredClass): void => {
+    const known = registry.get(entry.cls.handlerName);
+    if (!known) registry.set(entry.cls.handlerName, entry);
+    else if (known.cls !== entry.cls) {
+      issues.push({
+        file: folder,
+        message: `handler name "${entry.cls.handlerName}" is used by two handler classes: ${known.file.display} and ${entry.file.display}`,
+      });
+    }
+  };
+  for (const m of modules) {
+    if (!m.imported.ok) continue;
+    for (const [exportName, value] of Object.entries(m.imported.exports)) {
+      if (isStepHandlerClass(value)) register({ cls: value, file: m.file, exportName });
+      else if (Array.isArray(value)) {
+        value.forEach((item, index) => {
+          if (isStepHandlerClass(item)) register({ cls: item, file: m.file, exportName, index });
+        });
+      }
+    }
+  }
+  return registry;
+}
+
+/** This engine's own lookup: `<callable>.ts`'s default export, else the one module exporting `callable`. */
+function nativeLookup(
+  modules: LoadedModule[],
+  callable: string,
+  folder: string,
+  result: HandlerResolution,
+): { value: StepHandler; file: NamespaceFile; exportName: string } | "reported" | undefined {
   const files = byFileName(modules, callable);
   const first = files[0];
   if (first !== undefined) {
@@ -58,36 +104,69 @@ function resolveOne(modules: LoadedModule[], callable: string, folder: string, r
         file: folder,
         message: `handler "${callable}" matches more than one file: ${sameRank.map((m) => m.file.display).join(", ")}`,
       });
-      return;
+      return "reported";
     }
-    if (!first.imported.ok) return; // already reported as an import failure
+    if (!first.imported.ok) return "reported"; // already reported as an import failure
     if (isFunction(first.imported.exports["default"])) {
-      result.handlers.set(callable, first.imported.exports["default"]);
-      result.sources.set(callable, { modulePath: first.file.realPath, exportName: "default" });
-      return;
+      return { value: first.imported.exports["default"], file: first.file, exportName: "default" };
     }
   }
   const named = modules.filter((m) => m.imported.ok && isFunction(m.imported.exports[callable]));
   const only = named[0];
-  if (named.length === 1 && only?.imported.ok) {
-    result.handlers.set(callable, only.imported.exports[callable] as StepHandler);
-    result.sources.set(callable, { modulePath: only.file.realPath, exportName: callable });
-    return;
-  }
+  if (named.length === 1 && only?.imported.ok) return { value: only.imported.exports[callable] as StepHandler, file: only.file, exportName: callable };
   if (named.length > 1) {
     result.issues.push({
       file: folder,
       message: `handler "${callable}" is exported by more than one module: ${named.map((m) => m.file.display).join(", ")}`,
     });
+    return "reported";
+  }
+  return undefined;
+}
+
+function resolveOne(
+  modules: LoadedModule[],
+  registry: ReadonlyMap<string, RegisteredClass>,
+  callable: string,
+  resolverHint: string | null,
+  folder: string,
+  result: HandlerResolution,
+): void {
+  const registered = registry.get(callable);
+  // explicit_mapping: tasker-core's registry only (a class's static handlerName).
+  const native = resolverHint === "explicit_mapping" ? undefined : nativeLookup(modules, callable, folder, result);
+  if (native === "reported") return;
+  if (native && registered && (native.value as unknown) !== registered.cls) {
+    result.issues.push({
+      file: folder,
+      message: `handler "${callable}" is both a file or export (${native.file.display}) and a tasker-core handler class's handlerName (${registered.file.display})`,
+    });
+    return;
+  }
+  if (native) {
+    const kind = isStepHandlerClass(native.value) ? "class" : "function";
+    result.handlers.set(callable, native.value);
+    result.sources.set(callable, { modulePath: native.file.realPath, exportName: native.exportName, kind });
+    return;
+  }
+  if (registered) {
+    result.handlers.set(callable, registered.cls);
+    result.sources.set(callable, {
+      modulePath: registered.file.realPath,
+      exportName: registered.exportName,
+      ...(registered.index === undefined ? {} : { index: registered.index }),
+      kind: "class",
+    });
     return;
   }
   if (modules.some((m) => !m.imported.ok)) return; // the export may be in a module that failed to import
+  const first = byFileName(modules, callable)[0];
   result.missing.push(callable);
   result.notFound.set(
     callable,
     first === undefined
-      ? `no ${callable}.ts or ${callable}.js in ${folder}, and no module there exports a function named "${callable}"`
-      : `${first.file.display} has no default-exported function, and no module in ${folder} exports a function named "${callable}"`,
+      ? `no ${callable}.ts or ${callable}.js in ${folder}, no module there exports a function named "${callable}", and no handler class there has handlerName "${callable}"`
+      : `${first.file.display} has no default-exported function, no module in ${folder} exports a function named "${callable}", and no handler class there has handlerName "${callable}"`,
   );
 }
 
@@ -98,7 +177,7 @@ function resolveOne(modules: LoadedModule[], callable: string, folder: string, r
  */
 export async function collectHandlers(
   namespaceDir: string,
-  callables: readonly string[],
+  callables: ReadonlyArray<string | { callable: string; resolver: string | null }>,
   options: ResolveHandlersOptions = {},
 ): Promise<HandlerResolution> {
   const result: HandlerResolution = { handlers: new Map(), sources: new Map(), missing: [], notFound: new Map(), issues: [] };
@@ -122,7 +201,13 @@ export async function collectHandlers(
     }
     modules.push({ file, imported });
   }
-  for (const callable of new Set(callables)) resolveOne(modules, callable, folder, result);
+  const registry = registryOf(modules, folder, result.issues);
+  const wanted = new Map<string, string | null>();
+  for (const entry of callables) {
+    const { callable, resolver } = typeof entry === "string" ? { callable: entry, resolver: null } : entry;
+    if (!wanted.has(callable) || resolver === "explicit_mapping") wanted.set(callable, resolver);
+  }
+  for (const [callable, resolver] of wanted) resolveOne(modules, registry, callable, resolver, folder, result);
   return result;
 }
 
@@ -139,7 +224,7 @@ export async function resolveHandlers(
   namespaceDir: string,
   callables: readonly string[],
   options: ResolveHandlersOptions = {},
-): Promise<{ handlers: Map<string, StepHandler>; missing: string[] }> {
+): Promise<{ handlers: Map<string, StepHandler | StepHandlerClass>; missing: string[] }> {
   const { handlers, missing, issues } = await collectHandlers(namespaceDir, callables, options);
   if (issues.length > 0) throw new HandlerModuleError(issues);
   return { handlers, missing };

@@ -12,6 +12,12 @@ export interface ResolvedHandler {
   modulePath: string;
   /** `default`, or the callable for a named export. */
   exportName: string;
+  /** Its position in an exported array of handler classes, when it came from one. */
+  index?: number;
+  /** `class`: a tasker-core handler class, wrapped (a handler thread wraps it again); default `function`. */
+  kind?: "function" | "class";
+  /** The class method to run (`handler.method`); null or absent for `call`. */
+  method?: string | null;
 }
 
 /** The span side of `ctx` in the worker's realm: the execution span and its child-span helper. */

@@ -1,4 +1,5 @@
 import type { StepHandler } from "../sdk/index.ts";
+import type { StepHandlerClass } from "../sdk/compat/stepHandler.ts";
 import { collectTemplates, TemplateError, type LoadedTemplate } from "../templates/index.ts";
 import { collectHandlers, type HandlerSource } from "./handlerResolver.ts";
 
@@ -8,7 +9,7 @@ export interface LoadedNamespace {
   dir: string;
   templates: LoadedTemplate[];
   /** Handler by `handler.callable`, for every callable of every template in the namespace. */
-  handlers: ReadonlyMap<string, StepHandler>;
+  handlers: ReadonlyMap<string, StepHandler | StepHandlerClass>;
   /** The module and export of each handler, for handler threads. */
   sources: ReadonlyMap<string, HandlerSource>;
 }
@@ -24,7 +25,7 @@ export async function loadNamespaces(handlersDir: string, namespaces?: readonly 
   if (catalog === null) throw new TemplateError(issues);
   const loaded: LoadedNamespace[] = [];
   for (const folder of catalog.namespaces) {
-    const callables = folder.templates.flatMap((t) => t.template.steps.map((s) => s.handler.callable));
+    const callables = folder.templates.flatMap((t) => t.template.steps.map((s) => ({ callable: s.handler.callable, resolver: s.handler.resolver })));
     const resolution = await collectHandlers(folder.realPath, callables, {
       handlersDir: catalog.handlersDir,
       display: folder.display,

@@ -1,3 +1,4 @@
+import { asNativeHandler } from "../sdk/compat/toNativeHandler.ts";
 import type { WorkerNamespace } from "./createWorker.ts";
 import type { ResolvedHandler } from "./handlerRunner.ts";
 import type { LoadedNamespace } from "./loadNamespaces.ts";
@@ -11,7 +12,7 @@ export function toWorkerNamespace(loaded: LoadedNamespace): WorkerNamespace {
       const callable = step.handler.callable;
       const fn = loaded.handlers.get(callable);
       const source = loaded.sources.get(callable);
-      if (fn && source) bySteps.set(step.name, { callable, fn, ...source });
+      if (fn && source) bySteps.set(step.name, { callable, fn: asNativeHandler(fn, step.handler.method), method: step.handler.method, ...source });
     }
     index.set(`${template.name}@${template.version}`, bySteps);
   }

@@ -9,6 +9,8 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { heapBytes } from "../../runtime/handlerThreads.ts";
 import { registerSdkModule } from "../../runtime/registerSdkModule.ts";
 import type { StepHandler, StepSpan } from "../../sdk/stepContext.ts";
+import type { StepHandlerClass } from "../../sdk/compat/stepHandler.ts";
+import { asNativeHandler } from "../../sdk/compat/toNativeHandler.ts";
 import { loggerOver, type Logger, type LogLevel } from "../../telemetry/logger.ts";
 import { invokeHandler, stepFailure, type Invocation } from "../handlerInvocation.ts";
 import { buildStepContext, type CheckpointSaver } from "../stepContextBuilder.ts";
@@ -73,18 +75,21 @@ function threadSpan(runId: number, spanId: number, recording: boolean): StepSpan
 /** Handlers this thread imported, by module path and export (an import() per call costs more than the call). */
 const loaded = new Map<string, StepHandler>();
 
-async function loadHandler(modulePath: string, exportName: string): Promise<StepHandler | Invocation> {
-  const key = `${modulePath}#${exportName}`;
+async function loadHandler(message: Extract<ToThread, { type: "run" }>): Promise<StepHandler | Invocation> {
+  const { modulePath, exportName, index, kind, method } = message;
+  const key = `${modulePath}#${exportName}#${index ?? ""}#${kind}#${method ?? ""}`;
   const cached = loaded.get(key);
   if (cached) return cached;
   try {
     const exports = (await import(modulePath)) as Record<string, unknown>;
-    const fn = exports[exportName];
+    const exported = exports[exportName];
+    const fn: unknown = index === undefined ? exported : Array.isArray(exported) ? exported[index] : undefined;
     if (typeof fn !== "function") {
       return { ok: false, failure: stepFailure("handler_not_found", `${modulePath} no longer exports a function "${exportName}"`, false) };
     }
-    loaded.set(key, fn as StepHandler);
-    return fn as StepHandler;
+    const handler = kind === "class" ? asNativeHandler(fn as StepHandlerClass, method) : (fn as StepHandler);
+    loaded.set(key, handler);
+    return handler;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return { ok: false, failure: stepFailure("handler_not_found", `failed to import ${modulePath} in the handler thread: ${message}`, false) };
@@ -110,7 +115,7 @@ async function run(message: Extract<ToThread, { type: "run" }>): Promise<void> {
   };
   const log = threadLogger(runId, new Set(message.logLevels));
   const ctx = buildStepContext(message.claimed, controller.signal, log, { span: threadSpan(runId, 0, recording), trace }, saveThroughWorker(runId));
-  const handler = await loadHandler(message.modulePath, message.exportName);
+  const handler = await loadHandler(message);
   const invocation = typeof handler === "function" ? await invokeHandler(handler, ctx, message.maxResultBytes) : handler;
   controllers.delete(runId);
   post({ type: "result", runId, invocation, heapBytes: heapBytes() });

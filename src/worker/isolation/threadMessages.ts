@@ -15,6 +15,11 @@ export type ToThread =
       runId: number;
       modulePath: string;
       exportName: string;
+      /** Position in an exported array of handler classes. */
+      index: number | undefined;
+      /** `class`: a tasker-core handler class, run through its method. */
+      kind: "function" | "class";
+      method: string | null;
       claimed: ClaimedStep;
       maxResultBytes: number;
       /** Log levels the worker writes; the thread does not post the others. */

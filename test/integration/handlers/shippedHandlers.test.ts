@@ -3,6 +3,7 @@
  * resolves, and each workflow computes the values its YAML description documents when its
  * steps run in dependency order (in-process; the engine itself is tested end to end).
  */
+import { asNativeHandler } from "../../../src/sdk/compat/toNativeHandler.ts";
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { PermanentError, RetryableError, type StepContext, type StepHandler } from "../../../src/sdk/index.ts";
@@ -77,7 +78,7 @@ function handlerFor(ns: LoadedNamespace, template: TaskTemplate, stepName: strin
   const step = template.steps.find((s) => s.name === stepName);
   const handler = step && ns.handlers.get(step.handler.callable);
   if (!handler) throw new Error(`no handler for ${stepName}`);
-  return handler;
+  return asNativeHandler(handler, step.handler.method);
 }
 
 /** Runs every step in dependency order; each step sees only its transitive ancestors' results. */

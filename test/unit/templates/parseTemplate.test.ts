@@ -33,7 +33,7 @@ describe("parseTemplate", () => {
         {
           name: "charge_card",
           description: null,
-          handler: { callable: "charge_card", initialization: {} },
+          handler: { callable: "charge_card", initialization: {}, method: null, resolver: null },
           dependencies: [],
           retry: { retryable: true, maxAttempts: 3, backoff: "exponential", backoffBaseMs: 1000, maxBackoffMs: 30_000 },
           timeoutSeconds: null,
@@ -82,7 +82,7 @@ describe("parseTemplate", () => {
     expect(template.steps[1]).toEqual({
       name: "charge_card",
       description: "charges",
-      handler: { callable: "charge_card", initialization: {} },
+      handler: { callable: "charge_card", initialization: {}, method: null, resolver: null },
       dependencies: ["validate"],
       retry: { retryable: false, maxAttempts: 0, backoff: "fibonacci", backoffBaseMs: 50, maxBackoffMs: 500 },
       timeoutSeconds: 5,

@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import type { StepHandlerClass } from "../../../src/sdk/compat/stepHandler.ts";
+import { asNativeHandler } from "../../../src/sdk/compat/toNativeHandler.ts";
 import { PermanentError, RetryableError, type StepContext } from "../../../src/sdk/index.ts";
 import { TemplateError } from "../../../src/templates/index.ts";
 import { HandlerModuleError } from "../../../src/worker/handlerModuleLoader.ts";
@@ -10,9 +12,9 @@ let tree: TempTree;
 afterEach(() => tree.remove());
 
 const fakeContext = {} as StepContext;
-const call = async (handler: ((ctx: StepContext) => unknown) | undefined): Promise<unknown> => {
+const call = async (handler: ((ctx: StepContext) => unknown) | StepHandlerClass | undefined): Promise<unknown> => {
   if (!handler) throw new Error("handler not resolved");
-  return await handler(fakeContext);
+  return await asNativeHandler(handler)(fakeContext);
 };
 
 const template = (callables: string[]): string =>

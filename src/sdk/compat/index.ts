@@ -1,0 +1,12 @@
+/**
+ * `@tasker-systems/tasker`: the surface of tasker-core's TypeScript worker package that its
+ * handlers use, served by the binary (a virtual module, like `tasker`), so those handler files
+ * run unchanged. Pure TypeScript: no Bun, database or node imports here.
+ */
+export { ErrorType, isTypicallyRetryable } from "./errorType.ts";
+export { StepHandlerResult, type OrchestrationMetadata } from "./stepHandlerResult.ts";
+export { PermanentError, RetryableError } from "./compatErrors.ts";
+export { StepContext, type DependencyResult } from "./compatStepContext.ts";
+export { StepHandler, isStepHandlerClass, type StepHandlerClass } from "./stepHandler.ts";
+export { Decision, DecisionHandler } from "./decisions.ts";
+export { defineDecisionHandler, defineHandler, type HandlerArgs, type HandlerOptions } from "./functional.ts";

@@ -1,0 +1,86 @@
+/**
+ * Handler files written for tasker-core's TypeScript worker (`@tasker-systems/tasker`): class
+ * style and DSL, registered by `static handlerName` (also through an exported array), method
+ * dispatch with its fallback to `call`, a class-style decision, and tasker-core's failure
+ * semantics, running in handler threads.
+ */
+import { join } from "node:path";
+import { useTestDatabase } from "../support/database.ts";
+import { REPO_ROOT } from "../support/binary.ts";
+import { startTestEngine, stepRows, taskState, type TestEngine } from "../support/engine.ts";
+import { waitFor } from "../support/waitFor.ts";
+import { afterAll, beforeAll, describe, expect, test } from "../support/test.ts";
+
+const db = useTestDatabase(import.meta.file);
+let engine: TestEngine;
+
+beforeAll(async () => {
+  engine = await startTestEngine({
+    sql: db.sql,
+    url: db.url,
+    handlersDir: join(REPO_ROOT, "test", "fixtures", "handlers"),
+    namespaces: ["compat_linear"],
+  });
+});
+afterAll(async () => {
+  await engine?.stop();
+});
+
+const run = async (name: string, context: Record<string, unknown>) => {
+  const created = await engine.orchestration.createTask({ namespace: "compat_linear", name, version: "1.0.0", context });
+  const state = await waitFor(
+    async () => {
+      const s = await taskState(db.sql, created.taskUuid);
+      return s && ["complete", "blocked_by_failures", "error"].includes(s) ? s : undefined;
+    },
+    { timeoutMs: 20_000, description: `task ${created.taskUuid} to finish` },
+  );
+  const steps = await stepRows(db.sql, created.taskUuid);
+  const result = (name: string) => steps.find((s) => s.name === name)?.results?.result as Record<string, unknown> | undefined;
+  return { state, steps, result };
+};
+
+describe("tasker-core handler files", () => {
+  test("class_and_dsl_handlers_registered_by_handler_name_run_the_sequence_and_route", async () => {
+    const small = await run("compat_sequence", { even_number: 6 });
+    expect(small.state).toBe("complete");
+    expect(small.result("step_1")).toEqual({ value: 36, retry_count: 0, missing: null });
+    expect(small.result("step_2")).toEqual({ value: 46 });
+    expect(small.result("step_3")).toEqual({ value: 138, invoked_method: "triple" });
+    // handler.method names a method the class does not have: call() runs, as tasker-core's resolver chain does.
+    expect(small.result("step_4")).toEqual({ value: 69, invoked_method: "call" });
+    expect(small.result("route")).toEqual({
+      decision_point_outcome: { type: "create_steps", step_names: ["small"] },
+      routing_context: { value: 69, threshold: 100 },
+    });
+    expect(small.steps.map((s) => s.name)).not.toContain("big");
+    expect(small.result("finalize")).toEqual({ even_number: 6, labels: [{ label: "small" }], route: 69 });
+
+    const big = await run("compat_sequence", { even_number: 10 });
+    expect(big.result("step_4")).toEqual({ value: 165, invoked_method: "call" });
+    expect(big.steps.map((s) => s.name)).toContain("big");
+    expect(big.result("finalize")).toEqual({ even_number: 10, labels: [{ label: "big" }], route: 165 });
+    expect(engine.logs.some((l) => l["msg"] === "handler method not found; calling call()" && l["method"] === "no_such_method")).toBe(true);
+  });
+
+  test("a_non_retryable_failure_runs_once_and_a_retryable_error_is_retried", async () => {
+    const refused = await run("compat_failures", {});
+    expect(refused.state).toBe("blocked_by_failures");
+    const refuse = refused.steps[0]!;
+    expect([refuse.state, refuse.attempts, refuse.results?.error?.error_type]).toEqual(["error", 1, "validation_error"]);
+    expect((refuse.results as unknown as { metadata: { custom: unknown } }).metadata.custom).toEqual({ field: "order" });
+    const retried = await run("compat_retry", {});
+    expect(retried.state).toBe("blocked_by_failures");
+    const flaky = retried.steps[0]!;
+    expect([flaky.state, flaky.attempts, flaky.results?.error?.error_type]).toEqual(["error", 2, "retryable_error"]);
+  });
+
+  test("a_failing_class_handler_keeps_its_message_and_metadata", async () => {
+    const { steps } = await run("compat_sequence", { even_number: 7 });
+    const first = steps.find((s) => s.name === "step_1")!;
+    expect(first.state).toBe("error");
+    expect(first.attempts).toBe(1);
+    const error = (first.results as unknown as { error: { message: string; error_type: string; retryable: boolean } }).error;
+    expect(error).toMatchObject({ message: "even_number must be even, got 7", error_type: "validation_error", retryable: false });
+  });
+});
