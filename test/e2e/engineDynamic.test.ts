@@ -99,6 +99,23 @@ describe("tasker-core's dynamic templates in the combined binary", () => {
   });
 });
 
+describe("handler files written for tasker-core's worker, in the compiled binary", () => {
+  let combined: RoleProcess | undefined;
+  afterAll(async () => {
+    await killAll([combined]);
+  });
+
+  test("import_tasker_systems_tasker_register_by_handler_name_and_run_in_handler_threads", async () => {
+    combined = await startRole("combined", { databaseUrl: db.url, handlersDir: FIXTURE_HANDLERS, namespaces: ["compat_linear"] });
+    const task = await createTask(combined.baseUrl, { namespace: "compat_linear", name: "compat_sequence", version: "1.0.0", context: { even_number: 10 } });
+    await waitForTasks(db.sql, [task.task_uuid], ["complete"]);
+    const done = await getTask(combined.baseUrl, task.task_uuid);
+    expect(stepNamed(done, "step_3").results?.result).toEqual({ value: 330, invoked_method: "triple" });
+    expect(stepNamed(done, "finalize").results?.result).toEqual({ even_number: 10, labels: [{ label: "big" }], route: 165 });
+    expect(done.steps.map((s) => s.name)).not.toContain("small");
+  });
+});
+
 describe("a batch worker killed with kill -9 after a checkpoint", () => {
   let orchestration: RoleProcess | undefined;
   const workers: RoleProcess[] = [];

@@ -131,10 +131,13 @@ describe("parseTemplate", () => {
       metadata: { author: "x" },
       environments: { test: {} },
       steps: [
-        { name: "charge_card", handler: { callable: "charge_card", method: "call", resolver: "x" }, publishes_events: [], retry: { jitter: true } },
+        { name: "charge_card", handler: { callable: "charge_card", extra: "x" }, publishes_events: [], retry: { jitter: true } },
       ],
     });
     expect(template).toEqual(parse(minimal));
+    // tasker-core's handler.method and handler.resolver are kept (method dispatch, resolver hints).
+    const dispatched = parse({ ...minimal, steps: [{ name: "a", handler: { callable: "A.Handler", method: "validate", resolver: "explicit_mapping" } }] });
+    expect(dispatched.steps[0]?.handler).toEqual({ callable: "A.Handler", initialization: {}, method: "validate", resolver: "explicit_mapping" });
     expect(Object.keys(template)).not.toContain("metadata");
   });
 
