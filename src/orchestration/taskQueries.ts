@@ -1,6 +1,7 @@
 import type { Sql } from "postgres";
 import { describeAbsentSteps, type AbsentStep } from "../templates/describeAbsentSteps.ts";
 import { templateFromConfiguration } from "../templates/templateConfiguration.ts";
+import type { TaskTemplate } from "../templates/taskTemplate.ts";
 
 /** tasker-core's TaskResponse: the task, its execution context and its steps. */
 export interface TaskResponse {
@@ -109,26 +110,38 @@ export async function findTask(sql: Sql, taskUuid: string): Promise<TaskResponse
                       ORDER BY s.position, s.workflow_step_uuid), '[]')
                  FROM tasker.workflow_steps s JOIN tasker.named_steps st USING (named_step_uuid)
                 WHERE s.task_uuid = t.task_uuid),
-             'configuration', nt.configuration) AS task
+             'configuration', nt.configuration,
+             'template_key', nt.named_task_uuid::text || '@' || nt.updated_at::text) AS task
       FROM tasker.tasks t
       JOIN tasker.named_tasks nt USING (named_task_uuid)
       JOIN tasker.task_namespaces ns USING (task_namespace_uuid)
       CROSS JOIN LATERAL tasker.task_execution_context(t.task_uuid) c
      WHERE t.task_uuid = ${taskUuid}::uuid`;
-  const found = row?.task as (Omit<TaskResponse, "absent_steps"> & { configuration: unknown }) | null | undefined;
+  const found = row?.task as (Omit<TaskResponse, "absent_steps"> & { configuration: unknown; template_key: string }) | null | undefined;
   if (!found) return undefined;
-  const { configuration, ...task } = found;
-  return { ...task, absent_steps: absentStepsOf(configuration, task.steps) };
+  const { configuration, template_key: templateKey, ...task } = found;
+  return { ...task, absent_steps: absentStepsOf(templateKey, configuration, task.steps) };
 }
 
-/** The template steps missing from a task and why; none when the stored template cannot be read. */
-function absentStepsOf(configuration: unknown, steps: readonly StepSummary[]): AbsentStep[] {
-  let template;
-  try {
-    template = templateFromConfiguration(configuration);
-  } catch {
-    return [];
+const DYNAMIC_TYPES = new Set(["decision", "batchable", "batch_worker", "deferred_convergence"]);
+/** Templates read back from named_tasks, by named_task_uuid@updated_at (a template is a few KiB; a few hundred at most). */
+const parsedTemplates = new Map<string, TaskTemplate | null>();
+
+/** The template steps missing from a task and why; none for a template without dynamic steps or one that cannot be read. */
+function absentStepsOf(templateKey: string, configuration: unknown, steps: readonly StepSummary[]): AbsentStep[] {
+  const rawSteps = (configuration as { steps?: Array<{ type?: unknown }> } | null)?.steps ?? [];
+  if (!rawSteps.some((step) => DYNAMIC_TYPES.has(String(step.type)))) return [];
+  let template = parsedTemplates.get(templateKey);
+  if (template === undefined) {
+    try {
+      template = templateFromConfiguration(configuration);
+    } catch {
+      template = null;
+    }
+    if (parsedTemplates.size >= 500) parsedTemplates.delete(parsedTemplates.keys().next().value!);
+    parsedTemplates.set(templateKey, template);
   }
+  if (template === null) return [];
   return describeAbsentSteps(
     template,
     steps.map((s) => ({ name: s.name, templateStepName: s.template_step_name, state: s.current_state })),

@@ -19,15 +19,15 @@ beforeAll(async () => {
     sql: db.sql,
     url: db.url,
     handlersDir: join(REPO_ROOT, "test", "fixtures", "handlers"),
-    namespaces: ["compat_linear"],
+    namespaces: ["compat_linear", "compat_batch"],
   });
 });
 afterAll(async () => {
   await engine?.stop();
 });
 
-const run = async (name: string, context: Record<string, unknown>) => {
-  const created = await engine.orchestration.createTask({ namespace: "compat_linear", name, version: "1.0.0", context });
+const run = async (name: string, context: Record<string, unknown>, namespace = "compat_linear") => {
+  const created = await engine.orchestration.createTask({ namespace, name, version: "1.0.0", context });
   const state = await waitFor(
     async () => {
       const s = await taskState(db.sql, created.taskUuid);
@@ -82,5 +82,33 @@ describe("tasker-core handler files", () => {
     expect(first.attempts).toBe(1);
     const error = (first.results as unknown as { error: { message: string; error_type: string; retryable: boolean } }).error;
     expect(error).toMatchObject({ message: "even_number must be even, got 7", error_type: "validation_error", retryable: false });
+  });
+});
+
+describe("tasker-core batch handlers", () => {
+  test("a_batchable_class_analyzer_checkpointing_batch_steps_and_an_aggregator_count_every_item_once", async () => {
+    const { state, steps, result } = await run("items_batch", { total_items: 100 }, "compat_batch");
+    expect(state).toBe("complete");
+    expect(steps.map((s) => s.name)).toEqual(["aggregate", "analyze", "process_items_001", "process_items_002", "process_items_003", "process_items_004"]);
+    expect(result("process_items_002")).toEqual({ batch_id: "002", sum: 25 * 25 + (24 * 25) / 2, count: 25, yields_seen: true });
+    expect(steps.find((s) => s.name === "process_items_002")?.attempts).toBe(1);
+    expect(result("aggregate")).toEqual({ sum: 4950, count: 100, worker_count: 4, scenario: "with_batches" });
+  });
+
+  test("no_items_gives_a_no_op_batch_and_the_no_batches_aggregation", async () => {
+    const { state, steps, result } = await run("items_batch", { total_items: 0 }, "compat_batch");
+    expect(state).toBe("complete");
+    expect(steps.map((s) => s.name)).toEqual(["aggregate", "analyze", "process_items_000"]);
+    expect(result("process_items_000")).toMatchObject({ batch_id: "000", no_op: true, processed_count: 0 });
+    expect(result("aggregate")).toEqual({ worker_count: 0, scenario: "no_batches", sum: 0, count: 0 });
+  });
+
+  test("the_functional_batch_dsl_names_batches_batch_000_and_up", async () => {
+    const { state, steps, result } = await run("items_batch_dsl", { total_items: 100 }, "compat_batch");
+    expect(state).toBe("complete");
+    expect(steps.map((s) => s.name).filter((n) => n.startsWith("process_items_dsl_"))).toEqual(
+      ["batch_000", "batch_001", "batch_002", "batch_003"].map((id) => `process_items_dsl_${id}`),
+    );
+    expect(result("aggregate_dsl")).toEqual({ sum: 4950, count: 100, batches: 4 });
   });
 });

@@ -1,6 +1,7 @@
 import { PermanentError as NativePermanentError } from "../permanentError.ts";
 import { RetryableError as NativeRetryableError } from "../retryableError.ts";
 import type { StepContext } from "./compatStepContext.ts";
+import { batchContextOf, noOpWorkerResult, type BatchWorkerContext } from "./batches.ts";
 import { Decision } from "./decisions.ts";
 import { StepHandler, type StepHandlerClass } from "./stepHandler.ts";
 import { StepHandlerResult } from "./stepHandlerResult.ts";
@@ -97,6 +98,74 @@ export function defineDecisionHandler(
         return StepHandlerResult.success(decided.result, { decision_handler: name, decision_version: version });
       }
       return asResult(decided);
+    } catch (thrown) {
+      return asFailure(thrown);
+    }
+  });
+}
+
+/** What a functional analyzer returns: how many items, in batches of how many. */
+export interface BatchAnalysis {
+  totalItems: number;
+  batchSize: number;
+  metadata?: Record<string, unknown>;
+}
+
+/**
+ * A functional batch analyzer (`type: batchable`): `fn` returns `{ totalItems, batchSize }` and
+ * the step asks for one `workerTemplate` batch step per `batchSize` items, ids `batch_000`,
+ * `batch_001`, ...; or it returns a StepHandlerResult itself.
+ */
+export function defineBatchAnalyzer(
+  name: string,
+  options: HandlerOptions & { workerTemplate: string },
+  fn: (args: HandlerArgs) => BatchAnalysis | StepHandlerResult | Promise<BatchAnalysis | StepHandlerResult>,
+): StepHandlerClass {
+  return defineClass(name, options.version ?? "1.0.0", async (context) => {
+    try {
+      const analysis = await fn(argsOf(context, options));
+      if (StepHandlerResult.is(analysis)) return analysis;
+      const { totalItems, batchSize } = analysis;
+      if (!(batchSize > 0)) throw new Error(`batchSize must be > 0, not ${batchSize}`);
+      const count = totalItems > 0 ? Math.ceil(totalItems / batchSize) : 0;
+      const cursorConfigs = Array.from({ length: count }, (_, i) => ({
+        batch_id: `batch_${String(i).padStart(3, "0")}`,
+        start_cursor: i * batchSize,
+        end_cursor: Math.min((i + 1) * batchSize, totalItems),
+        batch_size: Math.min((i + 1) * batchSize, totalItems) - i * batchSize,
+      }));
+      return StepHandlerResult.success(
+        {
+          batch_processing_outcome: {
+            type: "create_batches",
+            worker_template_name: options.workerTemplate,
+            worker_count: count,
+            cursor_configs: cursorConfigs,
+            total_items: totalItems,
+          },
+        },
+        { batch_count: count, total_items: totalItems, ...analysis.metadata },
+      );
+    } catch (thrown) {
+      return asFailure(thrown);
+    }
+  });
+}
+
+/**
+ * A functional batch step (`batch_worker`): `fn` gets the handler arguments and `batchContext`
+ * (its cursor range and checkpoint); a placeholder batch (`is_no_op`) succeeds without calling it.
+ */
+export function defineBatchWorker(
+  name: string,
+  options: HandlerOptions,
+  fn: (args: HandlerArgs & { batchContext: BatchWorkerContext | null }) => unknown,
+): StepHandlerClass {
+  return defineClass(name, options.version ?? "1.0.0", async (context) => {
+    const noOp = noOpWorkerResult(context);
+    if (noOp) return noOp;
+    try {
+      return asResult(await fn({ ...argsOf(context, options), batchContext: batchContextOf(context) }));
     } catch (thrown) {
       return asFailure(thrown);
     }

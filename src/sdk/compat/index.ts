@@ -9,4 +9,22 @@ export { PermanentError, RetryableError } from "./compatErrors.ts";
 export { StepContext, type DependencyResult } from "./compatStepContext.ts";
 export { StepHandler, isStepHandlerClass, type StepHandlerClass } from "./stepHandler.ts";
 export { Decision, DecisionHandler } from "./decisions.ts";
-export { defineDecisionHandler, defineHandler, type HandlerArgs, type HandlerOptions } from "./functional.ts";
+export {
+  defineBatchAnalyzer,
+  defineBatchWorker,
+  defineDecisionHandler,
+  defineHandler,
+  type BatchAnalysis,
+  type HandlerArgs,
+  type HandlerOptions,
+} from "./functional.ts";
+export {
+  BatchableStepHandler,
+  createCursorConfigs,
+  createCursorRanges,
+  detectAggregationScenario,
+  type BatchAggregationScenario,
+  type BatchWorkerConfig,
+  type BatchWorkerContext,
+  type CursorConfig,
+} from "./batches.ts";
