@@ -1,4 +1,4 @@
-import type { StepExplanation, StepResponse } from "./apiTypes.ts";
+import type { AbsentStep, StepExplanation, StepResponse } from "./apiTypes.ts";
 import { formatFields, formatTable } from "./formatTable.ts";
 import { formatTime, summarizeStepResult } from "./formatValue.ts";
 
@@ -41,6 +41,11 @@ export function formatStepAction(verb: string, step: StepResponse): string {
 }
 
 /** Why a step is or is not running, one reason per line. */
+/** A template step the task does not have, and why (`tasker step explain <task> <name>`). */
+export function formatAbsentStep(absent: AbsentStep): string {
+  return `step ${absent.name} is not in this task\n  - ${absent.code}: ${absent.reason}\n`;
+}
+
 export function formatExplanation(explanation: StepExplanation): string {
   const name = explanation.name ? `${explanation.name} (${explanation.step_uuid})` : explanation.step_uuid;
   const task = explanation.task_state ? `; task is ${explanation.task_state}` : "";

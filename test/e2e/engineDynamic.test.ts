@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { useTestDatabase } from "../support/database.ts";
+import { runTasker } from "../support/binary.ts";
 import { parsePrometheus, sumOf } from "../support/prometheus.ts";
 import { afterAll, beforeAll, describe, expect, test } from "../support/test.ts";
 import { createTask, FIXTURE_HANDLERS, getTask, killAll, startRole, stepNamed, waitForTasks, type RoleProcess } from "./engineHarness.ts";
@@ -70,6 +71,10 @@ describe("tasker-core's dynamic templates in the combined binary", () => {
       const absent = (task as unknown as { absent_steps: Array<{ name: string; code: string }> }).absent_steps;
       expect(absent.map((a) => a.code)).toEqual(Array<string>(6 - count).fill("not_chosen"));
     }
+    // The CLI explains a step the task does not have, by name.
+    const explained = await runTasker(["step", "explain", created[0]!.task_uuid, "finance_review_ts", "--url", combined!.baseUrl]);
+    expect(explained.code).toBe(0);
+    expect(explained.stdout).toBe("step finance_review_ts is not in this task\n  - not_chosen: not chosen by routing_decision_ts\n");
   });
 
   test("a_1000_row_csv_runs_in_5_batch_steps_and_the_aggregate_counts_each_row_once", async () => {

@@ -11,7 +11,8 @@ export const CLIENT_USAGE = `Client commands (talk to a running server over HTTP
                      follow until terminal; exit 0 when complete, 3 when error, cancelled,
                      blocked_by_failures or resolved_manually
   tasker step list <task_uuid>
-  tasker step get|explain <task_uuid> <step_uuid>
+  tasker step get <task_uuid> <step_uuid>
+  tasker step explain <task_uuid> <step_uuid|step_name>
   tasker step retry|resolve <task_uuid> <step_uuid> --reason <text> [--by <who>]
   tasker step complete <task_uuid> <step_uuid> --result <json> --reason <text> [--by <who>] [--metadata <json>]
   tasker template list [--namespace <ns>]

@@ -1,5 +1,6 @@
 import type { StepManualAction } from "../../client/apiTypes.ts";
-import { formatExplanation, formatStep, formatStepAction, formatStepList } from "../../client/formatStep.ts";
+import { formatAbsentStep, formatExplanation, formatStep, formatStepAction, formatStepList } from "../../client/formatStep.ts";
+import { isUuid } from "../../lib/ids.ts";
 import { UsageError } from "../usageError.ts";
 import {
   expectPositionals,
@@ -21,11 +22,15 @@ export type StepActionRequest =
 
 export type StepCommand = { group: "step"; globals: ClientGlobals; taskUuid: string } & (
   | { action: "list" }
-  | { action: "get" | "explain"; stepUuid: string }
+  | { action: "get"; stepUuid: string }
+  /** A step uuid, or a step name: a template step the task does not have is explained from the task's absent steps. */
+  | { action: "explain"; step: { uuid: string } | { name: string } }
   | { action: "retry" | "resolve" | "complete"; stepUuid: string; request: StepActionRequest; by: string | undefined }
 );
 
 export const STEP_ACTIONS = ["list", "get", "retry", "resolve", "complete", "explain"] as const;
+
+const STEP_NAME = /^[a-z_][a-z0-9_]*$/;
 
 const ACTION_FLAGS = { reason: { type: "string" }, by: { type: "string" } } as const;
 const COMPLETE_FLAGS = { ...ACTION_FLAGS, result: { type: "string" }, metadata: { type: "string" } } as const;
@@ -41,8 +46,7 @@ export function parseStepCommand(argv: string[]): StepCommand | undefined {
       const [taskUuid] = expectPositionals(command, positionals, ["task_uuid"]);
       return { group: "step", action, globals, taskUuid: uuidArgument("task_uuid", taskUuid!) };
     }
-    case "get":
-    case "explain": {
+    case "get": {
       const { help, globals, positionals } = parseClientArgs(args, {});
       if (help) return undefined;
       const [taskUuid, stepUuid] = expectPositionals(command, positionals, ["task_uuid", "step_uuid"]);
@@ -52,6 +56,21 @@ export function parseStepCommand(argv: string[]): StepCommand | undefined {
         globals,
         taskUuid: uuidArgument("task_uuid", taskUuid!),
         stepUuid: uuidArgument("step_uuid", stepUuid!),
+      };
+    }
+    case "explain": {
+      const { help, globals, positionals } = parseClientArgs(args, {});
+      if (help) return undefined;
+      const [taskUuid, step] = expectPositionals(command, positionals, ["task_uuid", "step_uuid|step_name"]);
+      if (!isUuid(step!) && !STEP_NAME.test(step!)) {
+        throw new UsageError(`<step_uuid|step_name> must be a step's UUID or name; got ${JSON.stringify(step)}`);
+      }
+      return {
+        group: "step",
+        action,
+        globals,
+        taskUuid: uuidArgument("task_uuid", taskUuid!),
+        step: isUuid(step!) ? { uuid: step } : { name: step! },
       };
     }
     case "retry":
@@ -118,7 +137,18 @@ export async function runStepCommand(command: StepCommand, ctx: ClientRunContext
       return show(step, () => formatStep(step));
     }
     case "explain": {
-      const explanation = await client.explainStep(command.taskUuid, command.stepUuid);
+      let stepUuid = "uuid" in command.step ? command.step.uuid : undefined;
+      if (stepUuid === undefined) {
+        const name = (command.step as { name: string }).name;
+        const task = await client.getTask(command.taskUuid);
+        stepUuid = task.steps.find((s) => s.name === name)?.workflow_step_uuid;
+        if (stepUuid === undefined) {
+          const absent = task.absent_steps?.find((a) => a.name === name);
+          if (!absent) throw new UsageError(`task ${command.taskUuid} has no step named "${name}", and its template declares none`);
+          return show({ name, absent: true, code: absent.code, reason: absent.reason }, () => formatAbsentStep(absent));
+        }
+      }
+      const explanation = await client.explainStep(command.taskUuid, stepUuid);
       return show(explanation, () => formatExplanation(explanation));
     }
     case "retry":

@@ -100,7 +100,9 @@ describe("step commands", () => {
   test("step_list_get_and_explain_take_task_and_step_uuids", () => {
     expect(clientCommand(["step", "list", TASK])).toMatchObject({ group: "step", action: "list", taskUuid: TASK });
     expect(clientCommand(["step", "get", TASK, STEP])).toMatchObject({ action: "get", taskUuid: TASK, stepUuid: STEP });
-    expect(clientCommand(["step", "explain", TASK, STEP])).toMatchObject({ action: "explain", stepUuid: STEP });
+    expect(clientCommand(["step", "explain", TASK, STEP])).toMatchObject({ action: "explain", step: { uuid: STEP } });
+    expect(clientCommand(["step", "explain", TASK, "finance_review"])).toMatchObject({ action: "explain", step: { name: "finance_review" } });
+    expect(usageErrorOf(["step", "explain", TASK, "Not A Step"])).toBe(`<step_uuid|step_name> must be a step's UUID or name; got "Not A Step"`);
     expect(usageErrorOf(["step", "get", TASK])).toBe("step get needs <task_uuid> <step_uuid>");
   });
 

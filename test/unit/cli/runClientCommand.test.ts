@@ -117,6 +117,12 @@ describe("runClientCommand", () => {
     });
     expect(explain.calls[0]?.url).toEndWith(`/workflow_steps/${STEP}/explain`);
     expect(explain.stdout).toContain("  - task_blocked: blocked");
+    // By name: a template step the task does not have is explained from the task's absent steps.
+    const absent = await run(["step", "explain", TASK, "finance_review"], {
+      body: { task_uuid: TASK, steps: [], absent_steps: [{ name: "finance_review", type: "standard", code: "not_chosen", reason: "not chosen by routing_decision" }] },
+    });
+    expect(absent.calls[0]?.url).toEndWith(`/v1/tasks/${TASK}`);
+    expect(absent.stdout).toBe("step finance_review is not in this task\n  - not_chosen: not chosen by routing_decision\n");
   });
 
   test("dlq_resolve_patches_the_entry", async () => {
