@@ -14,6 +14,31 @@ import { afterAll, beforeAll, describe, expect, test } from "../support/test.ts"
 const db = useTestDatabase(import.meta.file);
 let engine: TestEngine;
 
+/** The HTTP service the API handlers call: users 1 and 7 exist, 404 is unknown, 429 is rate limited once per task. */
+const seen: Array<{ path: string; client: string | null; query: string }> = [];
+const rateLimited = new Set<string>();
+const api = Bun.serve({
+  port: 0,
+  hostname: "127.0.0.1",
+  async fetch(request) {
+    const url = new URL(request.url);
+    seen.push({ path: url.pathname, client: request.headers.get("x-client"), query: url.search });
+    const user = /^\/users\/(\d+)$/.exec(url.pathname)?.[1];
+    if (user === "404") return Response.json({ error: "no such user" }, { status: 404 });
+    if (user === "429" && !rateLimited.has(url.pathname)) {
+      rateLimited.add(url.pathname);
+      return Response.json({ message: "slow down" }, { status: 429, headers: { "Retry-After": "0" } });
+    }
+    if (user) return Response.json({ id: Number(user), name: `user ${user}` });
+    if (url.pathname === "/orders/search") {
+      const body = (await request.json()) as { user: number };
+      return Response.json([{ order: 1, user: body.user }]);
+    }
+    return new Response("not here", { status: 500 });
+  },
+});
+process.env["COMPAT_API_BASE_URL"] = `http://127.0.0.1:${api.port}`;
+
 beforeAll(async () => {
   engine = await startTestEngine({
     sql: db.sql,
@@ -24,6 +49,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await engine?.stop();
+  await api.stop(true);
 });
 
 const run = async (name: string, context: Record<string, unknown>, namespace = "compat_linear") => {
@@ -110,5 +136,26 @@ describe("tasker-core batch handlers", () => {
       ["batch_000", "batch_001", "batch_002", "batch_003"].map((id) => `process_items_dsl_${id}`),
     );
     expect(result("aggregate_dsl")).toEqual({ sum: 4950, count: 100, batches: 4 });
+  });
+});
+
+describe("tasker-core API handlers", () => {
+  test("an_api_handler_class_and_define_api_handler_call_the_service_and_classify_its_answers", async () => {
+    const ok = await run("compat_api", { user_id: 7 });
+    expect(ok.state).toBe("complete");
+    expect(ok.result("fetch_user")).toEqual({ id: 7, name: "user 7" });
+    expect(ok.result("fetch_orders")).toEqual({ orders: [{ order: 1, user: 7 }] });
+    expect(seen.find((s) => s.path === "/users/7")).toEqual({ path: "/users/7", client: "compat-test", query: "?verbose=true" });
+
+    const missing = await run("compat_api", { user_id: 404 });
+    expect(missing.state).toBe("blocked_by_failures");
+    const failed = missing.steps.find((s) => s.name === "fetch_user")!;
+    expect([failed.state, failed.attempts, failed.results?.error?.error_type]).toEqual(["error", 1, "not_found"]);
+    expect((failed.results as unknown as { error: { message: string } }).error.message).toBe("HTTP 404: no such user");
+
+    // 429 with Retry-After: retried (the second call succeeds).
+    const limited = await run("compat_api", { user_id: 429 });
+    expect(limited.state).toBe("complete");
+    expect(limited.steps.find((s) => s.name === "fetch_user")?.attempts).toBe(2);
   });
 });

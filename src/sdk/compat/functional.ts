@@ -1,6 +1,7 @@
 import { PermanentError as NativePermanentError } from "../permanentError.ts";
 import { RetryableError as NativeRetryableError } from "../retryableError.ts";
 import type { StepContext } from "./compatStepContext.ts";
+import { createApiClient, type ApiClient } from "./apiHandler.ts";
 import { batchContextOf, noOpWorkerResult, type BatchWorkerContext } from "./batches.ts";
 import { Decision } from "./decisions.ts";
 import { StepHandler, type StepHandlerClass } from "./stepHandler.ts";
@@ -166,6 +167,25 @@ export function defineBatchWorker(
     if (noOp) return noOp;
     try {
       return asResult(await fn({ ...argsOf(context, options), batchContext: batchContextOf(context) }));
+    } catch (thrown) {
+      return asFailure(thrown);
+    }
+  });
+}
+
+/**
+ * A functional API handler: `fn` gets the handler arguments and `api` (get/post/put/patch/delete
+ * against `baseUrl`, and apiSuccess/apiFailure/connectionError/timeoutError).
+ */
+export function defineApiHandler(
+  name: string,
+  options: HandlerOptions & { baseUrl: string; timeout?: number; headers?: Record<string, string> },
+  fn: (args: HandlerArgs & { api: ApiClient }) => unknown,
+): StepHandlerClass {
+  const api = createApiClient(() => ({ baseUrl: options.baseUrl, timeoutMs: options.timeout ?? 30_000, headers: options.headers ?? {} }));
+  return defineClass(name, options.version ?? "1.0.0", async (context) => {
+    try {
+      return asResult(await fn({ ...argsOf(context, options), api }));
     } catch (thrown) {
       return asFailure(thrown);
     }

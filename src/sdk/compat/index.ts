@@ -9,7 +9,9 @@ export { PermanentError, RetryableError } from "./compatErrors.ts";
 export { StepContext, type DependencyResult } from "./compatStepContext.ts";
 export { StepHandler, isStepHandlerClass, type StepHandlerClass } from "./stepHandler.ts";
 export { Decision, DecisionHandler } from "./decisions.ts";
+export { ApiHandler, ApiResponse, applyAPI, type ApiClient, type BodyOptions } from "./apiHandler.ts";
 export {
+  defineApiHandler,
   defineBatchAnalyzer,
   defineBatchWorker,
   defineDecisionHandler,

@@ -42,7 +42,9 @@ export function toNativeOutcome(out: unknown, ctx: NativeContext): unknown {
   const errorType = out.errorType ?? "handler_error";
   const metadata = { ...out.metadata, ...(out.errorCode ? { error_code: out.errorCode } : {}) };
   if (!out.retryable) throw new NativePermanentError(message, { errorType, metadata });
-  const retryAfterSeconds = retryAfterOf(out.orchestrationMetadata);
+  const fromMetadata = out.metadata["retry_after_seconds"];
+  const retryAfterSeconds =
+    retryAfterOf(out.orchestrationMetadata) ?? (typeof fromMetadata === "number" && Number.isFinite(fromMetadata) && fromMetadata >= 0 ? fromMetadata : undefined);
   throw new NativeRetryableError(message, { errorType, metadata, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) });
 }
 

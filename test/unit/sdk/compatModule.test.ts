@@ -85,6 +85,14 @@ describe("results and errors", () => {
     }
     expect(thrown).toBeInstanceOf(NativeRetryableError);
     expect((thrown as NativeRetryableError).retryAfterSeconds).toBe(12);
+    // ApiHandler.apiFailure puts Retry-After in the metadata.
+    let fromMetadata: unknown;
+    try {
+      toNativeOutcome(StepHandlerResult.failure("HTTP 429: slow down", "rate_limited", true, { retry_after_seconds: 7 }), ctx);
+    } catch (error) {
+      fromMetadata = error;
+    }
+    expect((fromMetadata as NativeRetryableError).retryAfterSeconds).toBe(7);
   });
 
   test("compat_errors_are_this_engines_with_tasker_cores_arguments", () => {
