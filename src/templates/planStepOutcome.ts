@@ -107,6 +107,30 @@ export function planStepOutcome(
     : planBatches(graph, step, completing.name, result, existing, limits);
 }
 
+type Invalid = (message: string, reason?: InvalidReason) => OutcomePlan;
+
+function invalidFor(errorType: "invalid_decision_outcome" | "invalid_batch_outcome", label: string): Invalid {
+  return (message, reason = "malformed") => ({ kind: "invalid", errorType, reason, message: `${label}: ${message}` });
+}
+
+/** The outcome object under `key` of a result, and its `type` (one of `types`), or why the result has none. */
+function readOutcome(
+  result: unknown,
+  key: string,
+  types: readonly string[],
+  invalid: Invalid,
+): { outcome: Record<string, unknown>; type: string } | OutcomePlan {
+  if (!isRecord(result)) return invalid(`its result must be an object with ${key}, not ${describe(result)}`);
+  const outcome = result[key];
+  if (outcome === undefined) return invalid(`its result has no ${key}`);
+  if (!isRecord(outcome)) return invalid(`${key} must be an object, not ${describe(outcome)}`);
+  const type = outcome["type"];
+  if (typeof type !== "string" || !types.includes(type)) {
+    return invalid(`${key}.type must be ${types.map((t) => `"${t}"`).join(" or ")}, not ${describe(type)}`);
+  }
+  return { outcome, type };
+}
+
 function planDecision(
   graph: TemplateGraph,
   decision: StepDefinition,
@@ -115,21 +139,11 @@ function planDecision(
   existing: readonly ExistingStep[],
   limits: OutcomeLimits,
 ): OutcomePlan {
-  const invalid = (message: string, reason: InvalidReason = "malformed"): OutcomePlan => ({
-    kind: "invalid",
-    errorType: "invalid_decision_outcome",
-    reason,
-    message: `decision step "${stepName}": ${message}`,
-  });
-  if (!isRecord(result)) return invalid(`its result must be an object with decision_point_outcome, not ${describe(result)}`);
-  const outcome = result["decision_point_outcome"];
-  if (outcome === undefined) return invalid("its result has no decision_point_outcome");
-  if (!isRecord(outcome)) return invalid(`decision_point_outcome must be an object, not ${describe(outcome)}`);
-  const type = outcome["type"];
+  const invalid = invalidFor("invalid_decision_outcome", `decision step "${stepName}"`);
+  const read = readOutcome(result, "decision_point_outcome", ["create_steps", "no_branches"], invalid);
+  if ("kind" in read) return read;
+  const { outcome, type } = read;
   if (type === "no_branches") return { kind: "create", outcome: "no_branches", steps: [], lateEdges: [], batchCount: 0 };
-  if (type !== "create_steps") {
-    return invalid(`decision_point_outcome.type must be "create_steps" or "no_branches", not ${describe(type)}`);
-  }
   const names = outcome["step_names"];
   if (!Array.isArray(names) || names.some((name) => typeof name !== "string")) {
     return invalid("decision_point_outcome.step_names must be a list of step names");
@@ -179,20 +193,10 @@ function planBatches(
   existing: readonly ExistingStep[],
   limits: OutcomeLimits,
 ): OutcomePlan {
-  const invalid = (message: string, reason: InvalidReason = "malformed"): OutcomePlan => ({
-    kind: "invalid",
-    errorType: "invalid_batch_outcome",
-    reason,
-    message: `batchable step "${stepName}": ${message}`,
-  });
-  if (!isRecord(result)) return invalid(`its result must be an object with batch_processing_outcome, not ${describe(result)}`);
-  const outcome = result["batch_processing_outcome"];
-  if (outcome === undefined) return invalid("its result has no batch_processing_outcome");
-  if (!isRecord(outcome)) return invalid(`batch_processing_outcome must be an object, not ${describe(outcome)}`);
-  const type = outcome["type"];
-  if (type !== "create_batches" && type !== "no_batches") {
-    return invalid(`batch_processing_outcome.type must be "create_batches" or "no_batches", not ${describe(type)}`);
-  }
+  const invalid = invalidFor("invalid_batch_outcome", `batchable step "${stepName}"`);
+  const read = readOutcome(result, "batch_processing_outcome", ["create_batches", "no_batches"], invalid);
+  if ("kind" in read) return read;
+  const { outcome, type } = read;
 
   const workerTemplate = (name: unknown, where: string): StepDefinition | string => {
     if (typeof name !== "string" || name.length === 0) return `${where} must name the batch_worker step`;

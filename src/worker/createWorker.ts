@@ -1,7 +1,7 @@
 import type { Sql } from "postgres";
 import { createCallBatcher, type CallBatcher } from "../lib/callBatcher.ts";
 import { toError } from "../lib/errors.ts";
-import { backoffMs, delay } from "../lib/time.ts";
+import { delay } from "../lib/time.ts";
 import { createConcurrencyLimit } from "../queue/concurrencyLimit.ts";
 import type { NotifyListener } from "../queue/notifyListener.ts";
 import type { QueueClient } from "../queue/queueClient.ts";
@@ -9,10 +9,7 @@ import { createQueueConsumer, type ConsumedMessage, type QueueConsumer, type Que
 import { notifyChannel, workerQueueName } from "../queue/queueNames.ts";
 import { createTaskEvaluationReporter } from "../orchestration/taskEvaluationReporter.ts";
 import type { TaskTemplate } from "../templates/taskTemplate.ts";
-import { planStepOutcome, stepCreatesSteps, type OutcomeLimits } from "../templates/planStepOutcome.ts";
-import { templateGraph } from "../templates/templateGraph.ts";
-import { completeWithOutcome, type OutcomeCompletion } from "./outcomeCompletion.ts";
-import { createOutcomeReporter } from "./outcomeReporter.ts";
+import type { OutcomeLimits } from "../templates/planStepOutcome.ts";
 import { createLifecycleEmitter, type TransitionSubject } from "../telemetry/lifecycleEmitter.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { Span } from "@opentelemetry/api";
@@ -26,13 +23,12 @@ import {
   type Claim,
   type ClaimedStep,
   type ClaimMessage,
-  type CompleteItem,
-  type CompleteOutcome,
   type ContinuedStep,
   type NotClaimed,
   type StepExecutionResult,
   type CheckpointInput,
 } from "./stepRepository.ts";
+import { createStepCompleter } from "./stepCompleter.ts";
 import { createTaskFinalizer } from "./taskFinalizer.ts";
 import { registerTemplates } from "./templateRegistrar.ts";
 
@@ -121,7 +117,6 @@ export function createWorker(deps: WorkerDeps): Worker {
   const steps = createStepRepository(sql, telemetry);
   const emitter = createLifecycleEmitter(telemetry, logger);
   const reporter = createTaskEvaluationReporter(telemetry, logger, emitter);
-  const outcomes = createOutcomeReporter(telemetry);
   const finalizer = createTaskFinalizer({
     finalize: (tasks) => steps.finalizeTasks(tasks, deps.workerId),
     report: (evaluation) => reporter.evaluation(evaluation, "task finalized", { operation: "finalize_task" }),
@@ -131,13 +126,16 @@ export function createWorker(deps: WorkerDeps): Worker {
     defaultTimeoutSeconds: Math.ceil(settings.defaultStepTimeoutMs / 1000),
     leaseGraceSeconds: settings.leaseGraceSeconds,
   };
-  // Under load, results and claims that arrive while BATCHES_IN_FLIGHT calls are in flight share
-  // the next transaction; alone, each goes at once.
-  const completions = createCallBatcher<CompleteItem, CompleteOutcome>({
-    maxBatch: settings.completionBatchSize,
-    maxInFlight: BATCHES_IN_FLIGHT,
-    single: (item) => steps.complete(item, deps.workerId, lease),
-    many: (items) => steps.completeBatch(items, deps.workerId, lease),
+  const completer = createStepCompleter({
+    sql,
+    steps,
+    telemetry,
+    workerId: deps.workerId,
+    lease,
+    completionBatchSize: settings.completionBatchSize,
+    batchesInFlight: BATCHES_IN_FLIGHT,
+    leaseGraceSeconds: settings.leaseGraceSeconds,
+    outcomeLimits: settings.outcomeLimits,
   });
   /** One claim batcher per queue: claim_steps takes the messages of one queue. */
   const claimBatchers = new Map<string, CallBatcher<ClaimMessage, Claim>>();
@@ -169,32 +167,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     setTimeout(() => consumers.get(namespace)?.wake(), dueInMs).unref?.();
   };
 
-  /**
-   * Completes until it is recorded or refused. A failure (the database is away, a deadlock) is
-   * retried for the lease's grace period at least: the lease still holds (it ends `timeout +
-   * grace` after the claim), so giving up sooner would leave the step in_progress until the
-   * reaper re-runs it. The call is fenced, so sending it again is safe.
-   */
-  const withCompletionRetry = async <T>(send: () => Promise<T>, log: Logger): Promise<T> => {
-    const giveUpAt = Date.now() + settings.leaseGraceSeconds * 1000;
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await send();
-      } catch (error) {
-        const waitMs = backoffMs(attempt, 100, 2000);
-        if (attempt >= 5 && Date.now() + waitMs >= giveUpAt) throw error;
-        log.warn("step completion failed; retrying", { attempt, error: toError(error).message });
-        await delay(waitMs);
-      }
-    }
-  };
-
-  /**
-   * Completes a finished step: a decision or batchable step's success creates the steps its
-   * outcome names in its own transaction (completeWithOutcome); any other result goes through
-   * the completion batcher.
-   */
-  const completeStep = async (
+  const completeStep = (
     ns: WorkerNamespace,
     claimed: ClaimedStep,
     result: StepExecutionResult,
@@ -202,44 +175,9 @@ export function createWorker(deps: WorkerDeps): Worker {
     headers: Record<string, string> | null,
     preferChildren: boolean,
     log: Logger,
-  ): Promise<{ outcome: CompleteOutcome; applied?: OutcomeCompletion }> => {
-    const item: CompleteItem = { claimed, result, executionTimeMs: ms, headers, take: stopping ? 0 : 1, preferChildren };
-    const template = ns.templateFor(claimed.task.name, claimed.task.version);
-    const definition = template ? templateGraph(template).step(claimed.step.template_step_name) : undefined;
-    if (!result.success || !template || !definition || !stepCreatesSteps(definition)) {
-      return { outcome: await withCompletionRetry(() => completions.call(item), log) };
-    }
-    const started = performance.now();
-    const applied = await inSpan(
-      telemetry,
-      "worker.apply_outcome",
-      { attributes: () => ({ "step.name": claimed.step.name, "step.type": definition.type, task_uuid: claimed.task.task_uuid }) },
-      async (span) => {
-        const done = await withCompletionRetry(
-          () =>
-            completeWithOutcome(sql, steps, telemetry, item, deps.workerId, lease, (existing) =>
-              planStepOutcome(template, { name: claimed.step.name, templateStepName: definition.name }, result.result, existing, settings.outcomeLimits),
-            ),
-          log,
-        );
-        span?.setAttribute("outcome.type", done.plan.kind === "create" ? done.plan.outcome : done.plan.kind);
-        span?.setAttribute("steps.created", done.created.length);
-        return done;
-      },
-    );
-    outcomes.applied(ns.namespace, definition.type, claimed, applied, performance.now() - started, log);
-    return { outcome: applied.outcome, applied };
-  };
-
-  /** ctx.checkpoint() and yields: saved for the attempt this worker holds, or refused. */
-  const saveCheckpoint = async (ns: WorkerNamespace, claimed: ClaimedStep, checkpoint: CheckpointInput, kind: "checkpoint" | "yield") => {
-    const saved = await steps.saveCheckpoint(claimed, checkpoint, deps.workerId, lease);
-    if (!saved.saved) {
-      throw new Error(`the checkpoint was not saved: this attempt no longer holds the step (it is ${saved.state ?? "gone"})`);
-    }
-    metrics.stepCheckpoints.add(1, { namespace: ns.namespace, kind });
-    return saved.checkpoint;
-  };
+  ) => completer.complete(ns, { claimed, result, executionTimeMs: ms, headers, take: stopping ? 0 : 1, preferChildren }, log);
+  const saveCheckpoint = (ns: WorkerNamespace, claimed: ClaimedStep, checkpoint: CheckpointInput, kind: "checkpoint" | "yield") =>
+    completer.saveCheckpoint(ns.namespace, claimed, checkpoint, kind);
 
   const logNotClaimed = (claimed: NotClaimed, fields: Record<string, unknown>, source: string): void => {
     if (claimed.refused === "wrong_queue") {
