@@ -6,10 +6,11 @@ import type { CreateTask } from "../orchestration/taskInitializer.ts";
 import { listTasks } from "../orchestration/taskListQuery.ts";
 import { findTask } from "../orchestration/taskQueries.ts";
 import { TaskRequestSchema } from "../orchestration/taskRequest.ts";
+import { findTaskEvents } from "../orchestration/taskEventsQuery.ts";
 import { findTaskSummary } from "../orchestration/taskSummaryQuery.ts";
 import { defineRoute, type ApiRoute } from "./apiRoute.ts";
 import { TaskParamsSchema } from "./schemas/commonSchemas.ts";
-import { TaskListQuerySchema, TaskListResponseSchema, TaskResponseSchema, TaskSummaryResponseSchema } from "./schemas/taskSchemas.ts";
+import { TaskEventsResponseSchema, TaskListQuerySchema, TaskListResponseSchema, TaskResponseSchema, TaskSummaryResponseSchema } from "./schemas/taskSchemas.ts";
 
 export interface TaskRoutesDeps {
   sql: Sql;
@@ -135,6 +136,23 @@ export function createTaskRoutes(deps: TaskRoutesDeps): ApiRoute[] {
         const task = await findTask(sql, params.task_uuid);
         if (!task) throw notFound(params.task_uuid);
         return c.json(task);
+      },
+    ),
+    defineRoute(
+      {
+        method: "get",
+        path: "/v1/tasks/{task_uuid}/events",
+        operationId: "getTaskEvents",
+        summary: "The task's recent durable domain events (newest first, at most 100), from its namespace's event queue and archive",
+        tag: "tasks",
+        permission: "tasks:read",
+        params: TaskParamsSchema,
+        responses: { 200: { description: "The events", schema: TaskEventsResponseSchema }, 404: { description: "No such task" } },
+      },
+      async ({ params, c }) => {
+        const events = await findTaskEvents(sql, params.task_uuid);
+        if (!events) throw notFound(params.task_uuid);
+        return c.json({ task_uuid: params.task_uuid, events });
       },
     ),
     defineRoute(

@@ -40,6 +40,11 @@ export interface TaskerMetrics {
   outcomeStepCount: Histogram;
   batchesCreated: Counter;
   stepCheckpoints: Counter;
+  // Domain events (4)
+  domainEventsPublished: Counter;
+  domainEventsFailed: Counter;
+  domainEventsDropped: Counter;
+  domainEventPublishDuration: Histogram;
   // Database (7)
   sqlQueries: Counter;
   sqlQueryDuration: Histogram;
@@ -130,6 +135,13 @@ export function createTaskerMetrics(meter: Meter): TaskerMetrics {
     }),
     batchesCreated: counter("tasker_batch_processing_batches_created_total", "Batch worker steps created by batchable outcomes, by namespace."),
     stepCheckpoints: counter("tasker_step_checkpoints_total", "Checkpoints saved, by namespace and kind (checkpoint, yield)."),
+    domainEventsPublished: counter("tasker_domain_events_published_total", "Domain events published, by namespace, event_name and delivery_mode."),
+    domainEventsFailed: counter(
+      "tasker_domain_events_failed_total",
+      "Domain events not published (the step is unaffected), by namespace, event_name and reason (payload_invalid, schema_invalid, queue_error, publish_error).",
+    ),
+    domainEventsDropped: counter("tasker_domain_events_dropped_total", "Domain events with fast delivery, which has no in-process subscribers yet, by namespace, event_name and delivery_mode."),
+    domainEventPublishDuration: ms("tasker_domain_event_publish_duration_milliseconds", "Sending one durable domain event to its queue, by namespace."),
     sqlQueries: counter("tasker_sql_queries_total", "Engine SQL calls, by operation and outcome."),
     sqlQueryDuration: ms("tasker_sql_query_duration_milliseconds", "Engine SQL call time, by operation."),
     dbTransactionDuration: ms("tasker_db_transaction_duration_milliseconds", "State-changing SQL functions (each one transaction), by operation."),

@@ -84,6 +84,13 @@ function toStep(raw: RawStep): StepDefinition {
             workerTemplate: raw.batch_config.worker_template,
             failureStrategy: raw.batch_config.failure_strategy,
           },
+    publishesEvents: raw.publishes_events.map((event) => ({
+      name: event.name,
+      description: event.description,
+      condition: event.condition,
+      schema: event.schema,
+      deliveryMode: event.delivery_mode,
+    })),
   };
 }
 

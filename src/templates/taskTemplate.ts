@@ -16,6 +16,25 @@ export type BackoffKind = (typeof BACKOFF_KINDS)[number];
 export const FAILURE_STRATEGIES = ["continue_on_failure", "fail_fast", "isolate"] as const;
 export type FailureStrategy = (typeof FAILURE_STRATEGIES)[number];
 
+export const EVENT_CONDITIONS = ["success", "failure", "retryable_failure", "permanent_failure", "always"] as const;
+export type EventCondition = (typeof EVENT_CONDITIONS)[number];
+
+export const DELIVERY_MODES = ["durable", "fast", "broadcast"] as const;
+export type DeliveryMode = (typeof DELIVERY_MODES)[number];
+
+/** A domain event a step publishes when it ends (`publishes_events`, reference 9.4). */
+export interface DomainEventDeclaration {
+  /** `payment.processed`: letters, digits, `_`, `-`, dot-separated. */
+  name: string;
+  description: string | null;
+  /** Which endings publish it: success, failure (any), retryable_failure, permanent_failure, always. */
+  condition: EventCondition;
+  /** A JSON Schema the payload must satisfy, or null. */
+  schema: Record<string, unknown> | null;
+  /** durable: the namespace's `<namespace>_domain_events` queue. */
+  deliveryMode: DeliveryMode;
+}
+
 export const STALENESS_ACTIONS = ["dlq", "error", "none"] as const;
 export type StalenessAction = (typeof STALENESS_ACTIONS)[number];
 
@@ -70,6 +89,8 @@ export interface StepDefinition {
   type: StepType;
   /** Required on `batch_worker` steps, null elsewhere. */
   batchConfig: BatchConfig | null;
+  /** Domain events published when the step ends. */
+  publishesEvents: DomainEventDeclaration[];
 }
 
 /** Per-template staleness thresholds (reference 9.3); every threshold is optional. */

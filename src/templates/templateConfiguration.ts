@@ -45,6 +45,17 @@ function stepConfiguration(step: StepDefinition): Record<string, unknown> {
             failure_strategy: step.batchConfig.failureStrategy,
           },
         }),
+    ...(step.publishesEvents.length === 0
+      ? {}
+      : {
+          publishes_events: step.publishesEvents.map((e) => ({
+            name: e.name,
+            description: e.description,
+            condition: e.condition,
+            schema: e.schema,
+            delivery_mode: e.deliveryMode,
+          })),
+        }),
   };
 }
 

@@ -2,6 +2,8 @@ import * as v from "valibot";
 import {
   BACKOFF_KINDS,
   BATCH_CONFIG_DEFAULTS,
+  DELIVERY_MODES,
+  EVENT_CONDITIONS,
   FAILURE_STRATEGIES,
   IDENTITY_STRATEGIES,
   RETRY_DEFAULTS,
@@ -59,6 +61,17 @@ const batchConfigSchema = v.object(
   "must be a map",
 );
 
+const eventSchema = v.object(
+  {
+    name: v.string("must be a string"),
+    description: optionalText,
+    condition: v.nullish(picklist(EVENT_CONDITIONS), "success"),
+    schema: v.nullish(plainObject("must be a JSON Schema object"), null),
+    delivery_mode: v.nullish(picklist(DELIVERY_MODES), "durable"),
+  },
+  "must be a map with a name",
+);
+
 export const rawStepSchema = v.object(
   {
     name: v.string("must be a string"),
@@ -77,6 +90,7 @@ export const rawStepSchema = v.object(
     timeout_seconds: v.nullish(integerBetween(1, TEMPLATE_LIMITS.timeoutSeconds), null),
     type: v.nullish(picklist(STEP_TYPES), "standard"),
     batch_config: v.nullish(batchConfigSchema, null),
+    publishes_events: v.nullish(v.array(eventSchema, "must be a list of events"), () => []),
   },
   "must be a map",
 );

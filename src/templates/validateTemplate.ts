@@ -1,9 +1,12 @@
 import { ValidationError } from "../lib/errors.ts";
 import { assertName, MAX_NAMESPACE_LENGTH } from "../lib/names.ts";
 import { findDependencyCycle } from "./findDependencyCycle.ts";
+import { compileInputSchema } from "./validateTaskContext.ts";
 import { TEMPLATE_LIMITS, type StepDefinition, type TaskTemplate } from "./taskTemplate.ts";
 import type { TemplateIssue } from "./templateError.ts";
 
+/** A domain event's name: `payment.processed`. */
+export const EVENT_NAME_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 export const VERSION_PATTERN = /^\d+\.\d+\.\d+$/;
 /** A callable names a file (without extension) or an export in the namespace folder: no paths. */
 export const CALLABLE_PATTERN = /^[A-Za-z0-9_$][A-Za-z0-9_$.-]*$/;
@@ -50,6 +53,15 @@ function stepIssues(
     if (step.batchConfig === null) problems.push("a batch_worker step needs batch_config");
     if (!step.dependencies.some((name) => batchables.has(name))) {
       problems.push("a batch_worker step must depend on the batchable step that analyzes its batches");
+    }
+  }
+  for (const event of step.publishesEvents) {
+    if (!EVENT_NAME_PATTERN.test(event.name)) {
+      problems.push(`publishes_events: "${event.name.slice(0, 80)}" is not an event name (letters, digits, _ and -, dot-separated, e.g. payment.processed)`);
+    }
+    if (event.schema !== null) {
+      const problem = compileInputSchema(event.schema).problem;
+      if (problem !== null) problems.push(`publishes_events: "${event.name}" schema: ${problem}`);
     }
   }
   if (step.retry.maxBackoffMs < step.retry.backoffBaseMs) {

@@ -10,6 +10,7 @@ import { notifyChannel, workerQueueName } from "../queue/queueNames.ts";
 import { createTaskEvaluationReporter } from "../orchestration/taskEvaluationReporter.ts";
 import type { TaskTemplate } from "../templates/taskTemplate.ts";
 import type { OutcomeLimits } from "../templates/planStepOutcome.ts";
+import { templateGraph } from "../templates/templateGraph.ts";
 import { createLifecycleEmitter, type TransitionSubject } from "../telemetry/lifecycleEmitter.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { Span } from "@opentelemetry/api";
@@ -28,6 +29,7 @@ import {
   type StepExecutionResult,
   type CheckpointInput,
 } from "./stepRepository.ts";
+import { createDomainEventPublisher } from "./domainEventPublisher.ts";
 import { createStepCompleter } from "./stepCompleter.ts";
 import { createTaskFinalizer } from "./taskFinalizer.ts";
 import { registerTemplates } from "./templateRegistrar.ts";
@@ -126,6 +128,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     defaultTimeoutSeconds: Math.ceil(settings.defaultStepTimeoutMs / 1000),
     leaseGraceSeconds: settings.leaseGraceSeconds,
   };
+  const events = createDomainEventPublisher({ queues, telemetry, logger, workerId: deps.workerId });
   const completer = createStepCompleter({
     sql,
     steps,
@@ -367,7 +370,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     else metrics.stepsFailures.add(1, { ...labelsOf, error_type: execution.result.error?.error_type ?? "unknown" });
 
     const submitStarted = performance.now();
-    const { outcome } = await inSpan(
+    const { outcome, recorded } = await inSpan(
       telemetry,
       "worker.submit_result",
       { attributes: () => ({ ...subject, outcome: execution.outcome }) },
@@ -395,6 +398,8 @@ export function createWorker(deps: WorkerDeps): Worker {
     }
     if (execution.result.success) log.info("step executed", fields);
     else log.warn("step failed", fields);
+    const template = ns.templateFor(claimed.task.name, claimed.task.version);
+    events.publish(template ? templateGraph(template).step(claimed.step.template_step_name) : undefined, claimed, recorded, traceHeaders(telemetry)?.["traceparent"]);
     emitter.step(subject, "in_progress", outcome.state, { ...fields, submit_duration_ms: round(submitMs) });
     reporter.stepResult(
       outcome.processed,
@@ -415,6 +420,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     async start() {
       await deps.runner.warmUp();
       await registerTemplates(sql, deps.namespaces.flatMap((ns) => ns.templates));
+      await events.prepare(deps.namespaces.flatMap((ns) => ns.templates));
       for (const ns of deps.namespaces) {
         const queue = workerQueueName(ns.namespace);
         await queues.create(queue);

@@ -8,9 +8,18 @@ import type { Logger } from "../telemetry/logger.ts";
 import { inSpan } from "../telemetry/spans.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
 import type { WorkerNamespace } from "./createWorker.ts";
-import { completeWithOutcome, type OutcomeCompletion } from "./outcomeCompletion.ts";
+import { completeWithOutcome, invalidOutcomeResult, type OutcomeCompletion } from "./outcomeCompletion.ts";
 import { createOutcomeReporter } from "./outcomeReporter.ts";
-import type { CheckpointInput, ClaimedStep, CompleteItem, CompleteOutcome, LeaseSettings, StepRepository, StoredCheckpoint } from "./stepRepository.ts";
+import type {
+  CheckpointInput,
+  ClaimedStep,
+  CompleteItem,
+  CompleteOutcome,
+  LeaseSettings,
+  StepExecutionResult,
+  StepRepository,
+  StoredCheckpoint,
+} from "./stepRepository.ts";
 
 export interface StepCompleterDeps {
   sql: Sql;
@@ -64,12 +73,16 @@ export function createStepCompleter(deps: StepCompleterDeps) {
 
   return {
     /** Completes a finished step; a decision's or analyzer's success also creates what its outcome names. */
-    async complete(ns: WorkerNamespace, item: CompleteItem, log: Logger): Promise<{ outcome: CompleteOutcome; applied?: OutcomeCompletion }> {
+    async complete(
+      ns: WorkerNamespace,
+      item: CompleteItem,
+      log: Logger,
+    ): Promise<{ outcome: CompleteOutcome; applied?: OutcomeCompletion; recorded: StepExecutionResult }> {
       const { claimed, result } = item;
       const template = ns.templateFor(claimed.task.name, claimed.task.version);
       const definition = template ? templateGraph(template).step(claimed.step.template_step_name) : undefined;
       if (!result.success || !template || !definition || !stepCreatesSteps(definition)) {
-        return { outcome: await withRetry(() => completions.call(item), log) };
+        return { outcome: await withRetry(() => completions.call(item), log), recorded: result };
       }
       const started = performance.now();
       const applied = await inSpan(
@@ -90,7 +103,9 @@ export function createStepCompleter(deps: StepCompleterDeps) {
         },
       );
       outcomes.applied(ns.namespace, definition.type, claimed, applied, performance.now() - started, log);
-      return { outcome: applied.outcome, applied };
+      // An outcome that could not be applied was recorded as a permanent failure.
+      const recorded = applied.plan.kind === "invalid" ? invalidOutcomeResult(result, applied.plan) : result;
+      return { outcome: applied.outcome, applied, recorded };
     },
 
     /** ctx.checkpoint() and yields: saved for the attempt this worker holds, or rejected. */

@@ -121,6 +121,30 @@ describe("handler files written for tasker-core's worker, in the compiled binary
   });
 });
 
+describe("domain events in the compiled binary", () => {
+  let combined: RoleProcess | undefined;
+  afterAll(async () => {
+    await killAll([combined]);
+  });
+
+  test("a_step_publishes_its_declared_events_readable_through_the_api", async () => {
+    combined = await startRole("combined", { databaseUrl: db.url, handlersDir: FIXTURE_HANDLERS, namespaces: ["events_cases"] });
+    const task = await createTask(combined.baseUrl, { namespace: "events_cases", name: "order_events", version: "1.0.0", context: { amount: 7 } });
+    await waitForTasks(db.sql, [task.task_uuid], ["complete"]);
+    let body: { events: Array<{ archived: boolean; envelope: { event_name: string; metadata: { task_uuid: string } } }> } = { events: [] };
+    for (let i = 0; i < 100 && body.events.length < 2; i += 1) {
+      body = (await (await fetch(`${combined.baseUrl}/v1/tasks/${task.task_uuid}/events`)).json()) as typeof body;
+      if (body.events.length < 2) await Bun.sleep(50);
+    }
+    expect(body.events.map((e) => e.envelope.event_name).sort()).toEqual(["notification.always", "payment.processed"]);
+    expect(body.events.every((e) => !e.archived && e.envelope.metadata.task_uuid === task.task_uuid)).toBe(true);
+    const metrics = parsePrometheus(await (await fetch(`${combined.baseUrl}/metrics`)).text());
+    expect(sumOf(metrics, "tasker_domain_events_published_total", { namespace: "events_cases" })).toBe(2);
+    expect(sumOf(metrics, "tasker_domain_events_failed_total", { namespace: "events_cases", reason: "payload_invalid" })).toBe(1);
+    expect(sumOf(metrics, "tasker_domain_events_dropped_total", { namespace: "events_cases" })).toBe(1);
+  });
+});
+
 describe("a batch worker killed with kill -9 after a checkpoint", () => {
   let orchestration: RoleProcess | undefined;
   const workers: RoleProcess[] = [];

@@ -118,3 +118,15 @@ export const TaskSummaryResponseSchema = v.object({
   dlq: v.object({ in_dlq: v.boolean(), dlq_reason: nullableText, resolution_status: nullableText }),
   links: v.object({ task: v.string(), steps: v.string(), dlq: v.string() }),
 });
+
+export const TaskEventsResponseSchema = v.object({
+  task_uuid: uuid("task"),
+  events: v.array(
+    v.object({
+      msg_id: v.number(),
+      enqueued_at: timestamp,
+      archived: v.pipe(v.boolean(), v.description("Read and archived by a consumer; false while still in the queue")),
+      envelope: v.pipe(v.record(v.string(), v.unknown()), v.description("tasker-core's envelope: event_id, event_name, event_version, payload, metadata")),
+    }),
+  ),
+});

@@ -39,6 +39,7 @@ describe("parseTemplate", () => {
           timeoutSeconds: null,
           type: "standard",
           batchConfig: null,
+          publishesEvents: [],
         },
       ],
     });
@@ -88,6 +89,7 @@ describe("parseTemplate", () => {
       timeoutSeconds: 5,
       type: "batchable",
       batchConfig: null,
+      publishesEvents: [],
     });
   });
 
