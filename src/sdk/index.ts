@@ -8,3 +8,4 @@ export { RetryableError, type RetryableErrorOptions } from "./retryableError.ts"
 export type { StepContext, StepHandler, StepInfo, StepSpan, StepTaskInfo } from "./stepContext.ts";
 export type { CheckpointProgress, StepCheckpoint, StepYield } from "./stepProgress.ts";
 export type { Logger, LogFields } from "../telemetry/logger.ts";
+export { onDomainEvent, type DomainEvent, type DomainEventSubscriber } from "./domainEvents.ts";

@@ -40,10 +40,11 @@ export interface TaskerMetrics {
   outcomeStepCount: Histogram;
   batchesCreated: Counter;
   stepCheckpoints: Counter;
-  // Domain events (4)
+  // Domain events (5)
   domainEventsPublished: Counter;
   domainEventsFailed: Counter;
   domainEventsDropped: Counter;
+  domainEventsDispatched: Counter;
   domainEventPublishDuration: Histogram;
   // Database (7)
   sqlQueries: Counter;
@@ -138,9 +139,10 @@ export function createTaskerMetrics(meter: Meter): TaskerMetrics {
     domainEventsPublished: counter("tasker_domain_events_published_total", "Domain events published, by namespace, event_name and delivery_mode."),
     domainEventsFailed: counter(
       "tasker_domain_events_failed_total",
-      "Domain events not published (the step is unaffected), by namespace, event_name and reason (payload_invalid, schema_invalid, queue_error, publish_error).",
+      "Domain events not published (the step is unaffected), by namespace, event_name and reason (payload_invalid, schema_invalid, queue_error, publish_error, subscriber_error).",
     ),
-    domainEventsDropped: counter("tasker_domain_events_dropped_total", "Domain events with fast delivery, which has no in-process subscribers yet, by namespace, event_name and delivery_mode."),
+    domainEventsDropped: counter("tasker_domain_events_dropped_total", "Fast domain events no in-process subscriber's pattern matched, by namespace and event_name."),
+    domainEventsDispatched: counter("tasker_domain_events_dispatched_total", "Fast domain events handled by an in-process subscriber, by namespace and event_name."),
     domainEventPublishDuration: ms("tasker_domain_event_publish_duration_milliseconds", "Sending one durable domain event to its queue, by namespace."),
     sqlQueries: counter("tasker_sql_queries_total", "Engine SQL calls, by operation and outcome."),
     sqlQueryDuration: ms("tasker_sql_query_duration_milliseconds", "Engine SQL call time, by operation."),

@@ -29,6 +29,7 @@ import {
   type StepExecutionResult,
   type CheckpointInput,
 } from "./stepRepository.ts";
+import type { DomainEventSubscriber } from "../sdk/domainEvents.ts";
 import { createDomainEventPublisher } from "./domainEventPublisher.ts";
 import { createStepCompleter } from "./stepCompleter.ts";
 import { createTaskFinalizer } from "./taskFinalizer.ts";
@@ -41,6 +42,8 @@ export interface WorkerNamespace {
   /** The handler for a step of a template, by `template@version` then (template) step name. */
   handlerFor(templateName: string, version: string, stepName: string): ResolvedHandler | undefined;
   templateFor(templateName: string, version: string): TaskTemplate | undefined;
+  /** In-process subscribers to this namespace's fast domain events. */
+  subscribers: readonly DomainEventSubscriber[];
 }
 
 export interface WorkerSettings {
@@ -399,7 +402,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     if (execution.result.success) log.info("step executed", fields);
     else log.warn("step failed", fields);
     const template = ns.templateFor(claimed.task.name, claimed.task.version);
-    events.publish(template ? templateGraph(template).step(claimed.step.template_step_name) : undefined, claimed, recorded, traceHeaders(telemetry)?.["traceparent"]);
+    events.publish(template ? templateGraph(template).step(claimed.step.template_step_name) : undefined, claimed, recorded, ns.subscribers, traceHeaders(telemetry)?.["traceparent"]);
     emitter.step(subject, "in_progress", outcome.state, { ...fields, submit_duration_ms: round(submitMs) });
     reporter.stepResult(
       outcome.processed,

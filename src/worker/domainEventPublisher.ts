@@ -5,6 +5,7 @@ import type { DomainEventDeclaration, StepDefinition, TaskTemplate } from "../te
 import { compileInputSchema } from "../templates/validateTaskContext.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
+import { eventPatternMatches, type DomainEvent, type DomainEventSubscriber } from "../sdk/domainEvents.ts";
 import type { ClaimedStep, StepExecutionResult } from "./stepRepository.ts";
 
 /** The PGMQ queue external consumers read a namespace's durable domain events from. */
@@ -55,7 +56,8 @@ const durable = (event: DomainEventDeclaration): boolean => event.deliveryMode =
  * Publishes the domain events a step declares (`publishes_events`) when it ends, after its result
  * was recorded. Never fails or delays the step: a payload its schema refuses, or a queue that
  * cannot be written, is counted (`tasker_domain_events_failed_total`) and logged, and the step
- * goes on. Durable events go to `<namespace>_domain_events`.
+ * goes on. Durable events go to `<namespace>_domain_events`; fast ones to the namespace's
+ * in-process subscribers (`onDomainEvent`); broadcast ones to both.
  */
 export function createDomainEventPublisher(deps: { queues: QueueClient; telemetry: Telemetry; logger: Logger; workerId: string }) {
   const { metrics } = deps.telemetry;
@@ -64,7 +66,32 @@ export function createDomainEventPublisher(deps: { queues: QueueClient; telemetr
     deps.logger.warn("domain event not published", { ...fields, reason, error: message });
   };
 
-  const publishOne = async (event: DomainEventDeclaration, claimed: ClaimedStep, result: StepExecutionResult, traceparent: string | undefined) => {
+  /** Hands a fast event to the namespace's subscribers whose pattern matches; none: dropped. */
+  const dispatch = (envelope: DomainEventEnvelope, subscribers: readonly DomainEventSubscriber[], fields: Record<string, unknown>): void => {
+    const { namespace } = envelope.metadata;
+    const matching = subscribers.filter((s) => eventPatternMatches(s.pattern, envelope.event_name));
+    if (matching.length === 0) {
+      metrics.domainEventsDropped.add(1, { namespace, event_name: envelope.event_name });
+      return;
+    }
+    for (const subscriber of matching) {
+      const log = deps.logger.child({ ...fields, subscriber_pattern: subscriber.pattern });
+      void Promise.resolve()
+        .then(() => subscriber.handle(structuredClone(envelope) as DomainEvent, { log }))
+        .then(
+          () => metrics.domainEventsDispatched.add(1, { namespace, event_name: envelope.event_name }),
+          (error: unknown) => fail({ ...fields, subscriber_pattern: subscriber.pattern }, "subscriber_error", toError(error).message),
+        );
+    }
+  };
+
+  const publishOne = async (
+    event: DomainEventDeclaration,
+    claimed: ClaimedStep,
+    result: StepExecutionResult,
+    subscribers: readonly DomainEventSubscriber[],
+    traceparent: string | undefined,
+  ) => {
     const namespace = claimed.task.namespace;
     const fields = { event_name: event.name, namespace, correlation_id: claimed.task.correlation_id, task_uuid: claimed.task.task_uuid, step_uuid: claimed.step.step_uuid };
     const payload = result.success ? result.result : { error: result.error };
@@ -75,11 +102,6 @@ export function createDomainEventPublisher(deps: { queues: QueueClient; telemetr
         const first = validate.errors?.[0];
         return fail(fields, "payload_invalid", `the payload does not match the event's schema: ${first ? `${first.instancePath || "payload"} ${first.message ?? ""}` : "invalid"}`.trim());
       }
-    }
-    if (!durable(event)) {
-      // fast delivery (in-process subscribers) is not built yet: counted, so nobody mistakes it for delivered.
-      metrics.domainEventsDropped.add(1, { namespace, event_name: event.name, delivery_mode: event.deliveryMode });
-      return;
     }
     const envelope: DomainEventEnvelope = {
       event_id: newId(),
@@ -104,6 +126,8 @@ export function createDomainEventPublisher(deps: { queues: QueueClient; telemetr
         ...(traceparent ? { traceparent } : {}),
       },
     };
+    if (event.deliveryMode !== "durable") dispatch(envelope, subscribers, fields);
+    if (!durable(event)) return;
     const started = performance.now();
     try {
       await deps.queues.send(domainEventQueueName(namespace), envelope, traceparent ? { headers: { traceparent } } : {});
@@ -122,10 +146,16 @@ export function createDomainEventPublisher(deps: { queues: QueueClient; telemetr
     },
 
     /** Publishes, in the background, every declared event the step's ending triggers. */
-    publish(definition: StepDefinition | undefined, claimed: ClaimedStep, result: StepExecutionResult, traceparent?: string): void {
+    publish(
+      definition: StepDefinition | undefined,
+      claimed: ClaimedStep,
+      result: StepExecutionResult,
+      subscribers: readonly DomainEventSubscriber[],
+      traceparent?: string,
+    ): void {
       for (const event of definition?.publishesEvents ?? []) {
         if (!eventConditionMet(event, result)) continue;
-        void publishOne(event, claimed, result, traceparent).catch((error: unknown) =>
+        void publishOne(event, claimed, result, subscribers, traceparent).catch((error: unknown) =>
           fail({ event_name: event.name, namespace: claimed.task.namespace }, "publish_error", toError(error).message),
         );
       }

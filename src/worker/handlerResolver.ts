@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { resolveRealPath } from "../runtime/index.ts";
 import type { StepHandler } from "../sdk/index.ts";
 import { isStepHandlerClass, type StepHandlerClass } from "../sdk/compat/stepHandler.ts";
+import { isDomainEventSubscriber, type DomainEventSubscriber } from "../sdk/domainEvents.ts";
 import { listNamespaceFiles, type NamespaceFile, type TemplateIssue } from "../templates/index.ts";
 import {
   HandlerModuleError,
@@ -38,6 +39,8 @@ export interface HandlerResolution {
   notFound: Map<string, string>;
   /** Import failures, ambiguous callables, files escaping the handlers directory. */
   issues: TemplateIssue[];
+  /** In-process domain event subscribers (`onDomainEvent`) exported by the folder's modules. */
+  subscribers: DomainEventSubscriber[];
 }
 
 interface LoadedModule {
@@ -180,7 +183,7 @@ export async function collectHandlers(
   callables: ReadonlyArray<string | { callable: string; resolver: string | null }>,
   options: ResolveHandlersOptions = {},
 ): Promise<HandlerResolution> {
-  const result: HandlerResolution = { handlers: new Map(), sources: new Map(), missing: [], notFound: new Map(), issues: [] };
+  const result: HandlerResolution = { handlers: new Map(), sources: new Map(), missing: [], notFound: new Map(), issues: [], subscribers: [] };
   const folder = options.display ?? join(namespaceDir);
   let nsReal: string;
   let rootReal: string;
@@ -202,6 +205,13 @@ export async function collectHandlers(
     modules.push({ file, imported });
   }
   const registry = registryOf(modules, folder, result.issues);
+  for (const m of modules) {
+    if (!m.imported.ok) continue;
+    for (const value of Object.values(m.imported.exports)) {
+      const found = Array.isArray(value) ? value.filter(isDomainEventSubscriber) : isDomainEventSubscriber(value) ? [value] : [];
+      for (const subscriber of found) if (!result.subscribers.includes(subscriber)) result.subscribers.push(subscriber);
+    }
+  }
   const wanted = new Map<string, string | null>();
   for (const entry of callables) {
     const { callable, resolver } = typeof entry === "string" ? { callable: entry, resolver: null } : entry;

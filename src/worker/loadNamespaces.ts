@@ -1,5 +1,6 @@
 import type { StepHandler } from "../sdk/index.ts";
 import type { StepHandlerClass } from "../sdk/compat/stepHandler.ts";
+import type { DomainEventSubscriber } from "../sdk/domainEvents.ts";
 import { collectTemplates, TemplateError, type LoadedTemplate } from "../templates/index.ts";
 import { collectHandlers, type HandlerSource } from "./handlerResolver.ts";
 
@@ -12,6 +13,8 @@ export interface LoadedNamespace {
   handlers: ReadonlyMap<string, StepHandler | StepHandlerClass>;
   /** The module and export of each handler, for handler threads. */
   sources: ReadonlyMap<string, HandlerSource>;
+  /** In-process subscribers to the namespace's fast domain events. */
+  subscribers: readonly DomainEventSubscriber[];
 }
 
 /**
@@ -38,7 +41,14 @@ export async function loadNamespaces(handlersDir: string, namespaces?: readonly 
         issues.push({ file, step: step.name, message: `handler "${step.handler.callable}" not found: ${reason}` });
       }
     }
-    loaded.push({ namespace: folder.namespace, dir: folder.realPath, templates: folder.templates, handlers: resolution.handlers, sources: resolution.sources });
+    loaded.push({
+      namespace: folder.namespace,
+      dir: folder.realPath,
+      templates: folder.templates,
+      handlers: resolution.handlers,
+      sources: resolution.sources,
+      subscribers: resolution.subscribers,
+    });
   }
   if (issues.length > 0) throw new TemplateError(issues);
   return loaded;

@@ -20,6 +20,7 @@ export function toWorkerNamespace(loaded: LoadedNamespace): WorkerNamespace {
     namespace: loaded.namespace,
     templates: loaded.templates.map((t) => t.template),
     handlerFor: (name, version, stepName) => index.get(`${name}@${version}`)?.get(stepName),
+    subscribers: loaded.subscribers,
     templateFor: (name, version) => loaded.templates.find((t) => t.template.name === name && t.template.version === version)?.template,
   };
 }

@@ -40,7 +40,7 @@ describe("domain events", () => {
     const { taskUuid, correlationId, events } = await run(42);
     expect(await taskState(db.sql, taskUuid)).toBe("complete");
     const names = events.map((e) => e.envelope["event_name"]).sort();
-    // notification.sent's payload lacks `recipient`: refused, not published; notification.local is fast (no subscribers yet).
+    // notification.sent's payload lacks `recipient`: refused, not published; notification.local is fast: subscribers only.
     expect(names).toEqual(["notification.always", "payment.processed"]);
     const processed = events.find((e) => e.envelope["event_name"] === "payment.processed")!.envelope as {
       event_id: string; event_version: string; payload: { payload: unknown; execution_result: { success: boolean } };
@@ -52,6 +52,16 @@ describe("domain events", () => {
     expect(processed.payload.execution_result.success).toBe(true);
     expect(processed.metadata).toMatchObject({ task_uuid: taskUuid, step_name: "charge", namespace: "events_cases", correlation_id: correlationId });
     expect(engine.logs.some((l) => l["msg"] === "domain event not published" && l["event_name"] === "notification.sent" && l["reason"] === "payload_invalid")).toBe(true);
+    // The in-process subscriber saw the fast and the broadcast event; the broken one's error was only logged.
+    const seen = await waitFor(
+      () => {
+        const lines = engine.logs.filter((l) => l["msg"] === "subscriber saw event" && l["task_uuid"] === taskUuid).map((l) => l["event_name"]);
+        return lines.length >= 2 ? lines.sort() : undefined;
+      },
+      { timeoutMs: 2_000, description: "the subscriber's log lines" },
+    );
+    expect(seen).toEqual(["notification.always", "notification.local"]);
+    expect(engine.logs.some((l) => l["reason"] === "subscriber_error" && l["error"] === "subscriber bug" && l["task_uuid"] === taskUuid)).toBe(true);
   });
 
   test("a_permanent_failure_publishes_its_failure_event", async () => {
