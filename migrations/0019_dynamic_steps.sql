@@ -372,8 +372,9 @@ BEGIN
 END
 $$;
 
--- detect_stale_tasks of 0012, leaving alone a running task one of whose steps checkpointed
--- within p_checkpoint_stall_minutes: a long batch that saves progress is not stuck.
+-- detect_stale_tasks of 0012, leaving alone a running task one of whose steps changed state within
+-- the threshold (it progresses) or checkpointed within p_checkpoint_stall_minutes (a long batch
+-- that saves progress is not stuck).
 DROP FUNCTION tasker.detect_stale_tasks(boolean, integer, integer, integer, integer, integer, uuid);
 CREATE FUNCTION tasker.detect_stale_tasks(
   p_dry_run boolean, p_batch_size integer, p_deps_minutes integer, p_retry_minutes integer,
@@ -401,9 +402,17 @@ BEGIN
       JOIN tasker.named_tasks nt USING (named_task_uuid)
       JOIN tasker.task_namespaces ns USING (task_namespace_uuid)
      WHERE t.state IN ('waiting_for_dependencies', 'waiting_for_retry', 'steps_in_process')
-       AND (v_now - t.state_entered_at >= make_interval(mins =>
-              tasker.staleness_threshold_minutes(t.state, nt.configuration, p_deps_minutes, p_retry_minutes,
-                                                 p_steps_minutes))
+       AND ((v_now - t.state_entered_at >= make_interval(mins =>
+               tasker.staleness_threshold_minutes(t.state, nt.configuration, p_deps_minutes, p_retry_minutes,
+                                                  p_steps_minutes))
+             -- A running task stays in steps_in_process while its steps move (the step path does not
+             -- write the task row): it is stuck only when no step changed state within the threshold.
+             AND NOT (t.state = 'steps_in_process' AND EXISTS (
+               SELECT 1 FROM tasker.workflow_steps ws
+                WHERE ws.task_uuid = t.task_uuid
+                  AND ws.state_entered_at > v_now - make_interval(mins =>
+                        tasker.staleness_threshold_minutes(t.state, nt.configuration, p_deps_minutes,
+                                                           p_retry_minutes, p_steps_minutes)))))
             OR v_now - t.created_at >= make_interval(hours => p_max_lifetime_hours))
        AND NOT EXISTS (SELECT 1 FROM tasker.tasks_dlq d
                         WHERE d.task_uuid = t.task_uuid AND d.resolution_status = 'pending')

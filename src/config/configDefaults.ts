@@ -63,7 +63,7 @@ export const CONFIG_SETTINGS: ConfigSettings<TaskerConfig> = {
       dry_run: set(false, "Report stale tasks without moving them or creating DLQ entries."),
       waiting_for_dependencies_minutes: set(60, "A task waiting for dependencies this long is stale (template lifecycle overrides)."),
       waiting_for_retry_minutes: set(30, "A task waiting for a retry this long is stale (template lifecycle overrides)."),
-      steps_in_process_minutes: set(30, "A task with steps in process this long is stale (template lifecycle overrides)."),
+      steps_in_process_minutes: set(30, "A running task none of whose steps changed state for this long is stale (template lifecycle overrides)."),
       task_max_lifetime_hours: set(24, "A task older than this in a waiting or in-process state is stale."),
     },
     decision_points: {

@@ -152,6 +152,9 @@ describe("staleness and the DLQ", () => {
     const { taskUuid } = await engine.orchestration.createTask({ namespace: "diamond_workflow", name: "parallel_computation", version: "1.0.0", context: { even_number: 10 } });
     await db.sql`UPDATE tasker.tasks SET state_entered_at = clock_timestamp() - interval '45 minutes' WHERE task_uuid = ${taskUuid}::uuid`;
     const settings = { dryRun: false, batchSize: 10, waitingForDependenciesMinutes: 60, waitingForRetryMinutes: 30, stepsInProcessMinutes: 30, taskMaxLifetimeHours: 24, checkpointStallMinutes: 15 };
+    // Its steps changed state a moment ago: a running task that progresses is not stale.
+    expect((await detectStaleTasks(db.sql, { ...settings, dryRun: true }, OPERATOR, silentLogger)).map((t) => t.task_uuid)).not.toContain(taskUuid);
+    await db.sql`UPDATE tasker.workflow_steps SET state_entered_at = clock_timestamp() - interval '45 minutes' WHERE task_uuid = ${taskUuid}::uuid`;
     const dry = await detectStaleTasks(db.sql, { ...settings, dryRun: true }, OPERATOR, silentLogger);
     expect(dry.map((t) => [t.task_uuid, t.moved_to_error])).toEqual([[taskUuid, false]]);
     const stale = await detectStaleTasks(db.sql, settings, OPERATOR, silentLogger);

@@ -235,6 +235,7 @@ describe("checkpoints", () => {
     const { taskUuid } = await decidedTask(["right"]);
     const running = await claim(taskUuid, "right");
     await db.sql`UPDATE tasker.tasks SET state_entered_at = clock_timestamp() - interval '45 minutes' WHERE task_uuid = ${taskUuid}::uuid`;
+    await db.sql`UPDATE tasker.workflow_steps SET state_entered_at = clock_timestamp() - interval '45 minutes' WHERE task_uuid = ${taskUuid}::uuid`;
     await steps().saveCheckpoint(running, { cursor: 1, items_processed: 1, accumulated_results: null }, WORKER, LEASE);
     const settings = {
       dryRun: true, batchSize: 100, waitingForDependenciesMinutes: 60, waitingForRetryMinutes: 30, stepsInProcessMinutes: 30,
