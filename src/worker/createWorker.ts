@@ -8,9 +8,8 @@ import type { QueueClient } from "../queue/queueClient.ts";
 import { createQueueConsumer, type ConsumedMessage, type QueueConsumer, type QueueMode } from "../queue/queueConsumer.ts";
 import { notifyChannel, workerQueueName } from "../queue/queueNames.ts";
 import { createTaskEvaluationReporter } from "../orchestration/taskEvaluationReporter.ts";
-import type { TaskTemplate } from "../templates/taskTemplate.ts";
+import type { StepDefinition, TaskTemplate } from "../templates/taskTemplate.ts";
 import type { OutcomeLimits } from "../templates/planStepOutcome.ts";
-import { templateGraph } from "../templates/templateGraph.ts";
 import { createLifecycleEmitter, type TransitionSubject } from "../telemetry/lifecycleEmitter.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { Span } from "@opentelemetry/api";
@@ -39,11 +38,17 @@ import { registerTemplates } from "./templateRegistrar.ts";
 export interface WorkerNamespace {
   namespace: string;
   templates: TaskTemplate[];
-  /** The handler for a step of a template, by `template@version` then (template) step name. */
-  handlerFor(templateName: string, version: string, stepName: string): ResolvedHandler | undefined;
-  templateFor(templateName: string, version: string): TaskTemplate | undefined;
+  /** A step of a template (by `template@version`, then template step name): its definition and handler. */
+  stepFor(templateName: string, version: string, stepName: string): WorkerStep | undefined;
   /** In-process subscribers to this namespace's fast domain events. */
   subscribers: readonly DomainEventSubscriber[];
+}
+
+/** What a worker knows of one template step, found once per execution. */
+export interface WorkerStep {
+  template: TaskTemplate;
+  definition: StepDefinition;
+  handler: ResolvedHandler | undefined;
 }
 
 export interface WorkerSettings {
@@ -175,13 +180,14 @@ export function createWorker(deps: WorkerDeps): Worker {
 
   const completeStep = (
     ns: WorkerNamespace,
+    step: WorkerStep | undefined,
     claimed: ClaimedStep,
     result: StepExecutionResult,
     ms: number,
     headers: Record<string, string> | null,
     preferChildren: boolean,
     log: Logger,
-  ) => completer.complete(ns, { claimed, result, executionTimeMs: ms, headers, take: stopping ? 0 : 1, preferChildren }, log);
+  ) => completer.complete(ns.namespace, step, { claimed, result, executionTimeMs: ms, headers, take: stopping ? 0 : 1, preferChildren }, log);
   const saveCheckpoint = (ns: WorkerNamespace, claimed: ClaimedStep, checkpoint: CheckpointInput, kind: "checkpoint" | "yield") =>
     completer.saveCheckpoint(ns.namespace, claimed, checkpoint, kind);
 
@@ -287,7 +293,8 @@ export function createWorker(deps: WorkerDeps): Worker {
     chained: number,
   ): Promise<{ outcome: string; continued?: ContinuedStep }> => {
     const log = logger.child(subject);
-    const handler = ns.handlerFor(claimed.task.name, claimed.task.version, claimed.step.template_step_name);
+    const step = ns.stepFor(claimed.task.name, claimed.task.version, claimed.step.template_step_name);
+    const handler = step?.handler;
     const templateTimeoutMs = claimed.step.timeout_seconds === null ? undefined : claimed.step.timeout_seconds * 1000;
     const timeoutMs = Math.min(templateTimeoutMs ?? settings.defaultStepTimeoutMs, settings.maxStepTimeoutMs);
     const labelsOf = { namespace: ns.namespace };
@@ -378,7 +385,7 @@ export function createWorker(deps: WorkerDeps): Worker {
       "worker.submit_result",
       { attributes: () => ({ ...subject, outcome: execution.outcome }) },
       () =>
-        completeStep(ns, claimed, execution.result, execution.executionTimeMs, traceHeaders(telemetry), chained < settings.maxChainedSteps, log),
+        completeStep(ns, step, claimed, execution.result, execution.executionTimeMs, traceHeaders(telemetry), chained < settings.maxChainedSteps, log),
     );
     const submitMs = performance.now() - submitStarted;
     const resultType = execution.result.success ? "success" : "failure";
@@ -401,8 +408,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     }
     if (execution.result.success) log.info("step executed", fields);
     else log.warn("step failed", fields);
-    const template = ns.templateFor(claimed.task.name, claimed.task.version);
-    events.publish(template ? templateGraph(template).step(claimed.step.template_step_name) : undefined, claimed, recorded, ns.subscribers, traceHeaders(telemetry)?.["traceparent"]);
+    events.publish(step?.definition, claimed, recorded, ns.subscribers, traceHeaders(telemetry)?.["traceparent"]);
     emitter.step(subject, "in_progress", outcome.state, { ...fields, submit_duration_ms: round(submitMs) });
     reporter.stepResult(
       outcome.processed,

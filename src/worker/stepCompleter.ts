@@ -3,11 +3,10 @@ import { createCallBatcher } from "../lib/callBatcher.ts";
 import { toError } from "../lib/errors.ts";
 import { backoffMs, delay } from "../lib/time.ts";
 import { planStepOutcome, stepCreatesSteps, type OutcomeLimits } from "../templates/planStepOutcome.ts";
-import { templateGraph } from "../templates/templateGraph.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { inSpan } from "../telemetry/spans.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
-import type { WorkerNamespace } from "./createWorker.ts";
+import type { WorkerStep } from "./createWorker.ts";
 import { completeWithOutcome, invalidOutcomeResult, type OutcomeCompletion } from "./outcomeCompletion.ts";
 import { createOutcomeReporter } from "./outcomeReporter.ts";
 import type {
@@ -74,26 +73,25 @@ export function createStepCompleter(deps: StepCompleterDeps) {
   return {
     /** Completes a finished step; a decision's or analyzer's success also creates what its outcome names. */
     async complete(
-      ns: WorkerNamespace,
+      namespace: string,
+      step: WorkerStep | undefined,
       item: CompleteItem,
       log: Logger,
     ): Promise<{ outcome: CompleteOutcome; applied?: OutcomeCompletion; recorded: StepExecutionResult }> {
       const { claimed, result } = item;
-      const template = ns.templateFor(claimed.task.name, claimed.task.version);
-      const definition = template ? templateGraph(template).step(claimed.step.template_step_name) : undefined;
-      if (!result.success || !template || !definition || !stepCreatesSteps(definition)) {
+      if (!result.success || !step || !stepCreatesSteps(step.definition)) {
         return { outcome: await withRetry(() => completions.call(item), log), recorded: result };
       }
       const started = performance.now();
       const applied = await inSpan(
         telemetry,
         "worker.apply_outcome",
-        { attributes: () => ({ "step.name": claimed.step.name, "step.type": definition.type, task_uuid: claimed.task.task_uuid }) },
+        { attributes: () => ({ "step.name": claimed.step.name, "step.type": step.definition.type, task_uuid: claimed.task.task_uuid }) },
         async (span) => {
           const done = await withRetry(
             () =>
               completeWithOutcome(deps.sql, steps, telemetry, item, deps.workerId, lease, (existing) =>
-                planStepOutcome(template, { name: claimed.step.name, templateStepName: definition.name }, result.result, existing, deps.outcomeLimits),
+                planStepOutcome(step.template, { name: claimed.step.name, templateStepName: step.definition.name }, result.result, existing, deps.outcomeLimits),
               ),
             log,
           );
@@ -102,7 +100,7 @@ export function createStepCompleter(deps: StepCompleterDeps) {
           return done;
         },
       );
-      outcomes.applied(ns.namespace, definition.type, claimed, applied, performance.now() - started, log);
+      outcomes.applied(namespace, step.definition.type, claimed, applied, performance.now() - started, log);
       // An outcome that could not be applied was recorded as a permanent failure.
       const recorded = applied.plan.kind === "invalid" ? invalidOutcomeResult(result, applied.plan) : result;
       return { outcome: applied.outcome, applied, recorded };
