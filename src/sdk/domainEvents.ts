@@ -44,12 +44,22 @@ export function isDomainEventSubscriber(value: unknown): value is DomainEventSub
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[SUBSCRIBER] === true;
 }
 
+/** Whether one dot-separated part matches a pattern part (`*` stands for any characters). */
+function partMatches(pattern: string, part: string): boolean {
+  if (!pattern.includes("*")) return pattern === part;
+  const source = pattern.split("*").map((piece) => piece.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&")).join(".*");
+  return new RegExp(`^${source}$`).test(part);
+}
+
+function partsMatch(pattern: readonly string[], name: readonly string[]): boolean {
+  const [head, ...rest] = pattern;
+  if (head === undefined) return name.length === 0;
+  // `**`: any number of parts, none included.
+  if (head === "**") return name.some((_, i) => partsMatch(rest, name.slice(i))) || partsMatch(rest, []);
+  return name.length > 0 && partMatches(head, name[0]!) && partsMatch(rest, name.slice(1));
+}
+
 /** Whether an event name matches a subscriber's pattern (`*` one part, `**` any parts). */
 export function eventPatternMatches(pattern: string, eventName: string): boolean {
-  const source = pattern
-    .split(".")
-    .map((part) => (part === "**" ? "\u0000" : part.replace(/[-]/g, "\\-").replace(/\*/g, "[^.]*")))
-    .join("\\.")
-    .replace(/(\\\.)?\u0000(\\\.)?/g, (_m, before?: string, after?: string) => (before && after ? "(\\..*\\.|\\.)" : before ? "(\\..*)?" : after ? "(.*\\.)?" : ".*"));
-  return new RegExp(`^${source}$`).test(eventName);
+  return partsMatch(pattern.split("."), eventName.split("."));
 }

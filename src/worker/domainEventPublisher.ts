@@ -11,29 +11,6 @@ import type { ClaimedStep, StepExecutionResult } from "./stepRepository.ts";
 /** The PGMQ queue external consumers read a namespace's durable domain events from. */
 export const domainEventQueueName = (namespace: string): string => `${namespace}_domain_events`;
 
-/** tasker-core's domain event envelope (reference 9.4). */
-export interface DomainEventEnvelope {
-  event_id: string;
-  event_name: string;
-  event_version: "1.0";
-  payload: {
-    /** The business payload: the step's result (a failure: its error). */
-    payload: unknown;
-    execution_result: StepExecutionResult;
-    task_sequence_step: { task: ClaimedStep["task"]; workflow_step: { step_uuid: string; name: string; attempt: number; inputs: Record<string, unknown> } };
-  };
-  metadata: {
-    task_uuid: string;
-    step_uuid: string;
-    step_name: string;
-    namespace: string;
-    correlation_id: string;
-    fired_at: string;
-    fired_by: string;
-    traceparent?: string;
-  };
-}
-
 /** Whether an ending publishes an event declared with `condition`. */
 export function eventConditionMet(event: Pick<DomainEventDeclaration, "condition">, result: Pick<StepExecutionResult, "success" | "error">): boolean {
   switch (event.condition) {
@@ -67,7 +44,7 @@ export function createDomainEventPublisher(deps: { queues: QueueClient; telemetr
   };
 
   /** Hands a fast event to the namespace's subscribers whose pattern matches; none: dropped. */
-  const dispatch = (envelope: DomainEventEnvelope, subscribers: readonly DomainEventSubscriber[], fields: Record<string, unknown>): void => {
+  const dispatch = (envelope: DomainEvent, subscribers: readonly DomainEventSubscriber[], fields: Record<string, unknown>): void => {
     const { namespace } = envelope.metadata;
     const matching = subscribers.filter((s) => eventPatternMatches(s.pattern, envelope.event_name));
     if (matching.length === 0) {
@@ -77,7 +54,7 @@ export function createDomainEventPublisher(deps: { queues: QueueClient; telemetr
     for (const subscriber of matching) {
       const log = deps.logger.child({ ...fields, subscriber_pattern: subscriber.pattern });
       void Promise.resolve()
-        .then(() => subscriber.handle(structuredClone(envelope) as DomainEvent, { log }))
+        .then(() => subscriber.handle(structuredClone(envelope), { log }))
         .then(
           () => metrics.domainEventsDispatched.add(1, { namespace, event_name: envelope.event_name }),
           (error: unknown) => fail({ ...fields, subscriber_pattern: subscriber.pattern }, "subscriber_error", toError(error).message),
@@ -103,7 +80,7 @@ export function createDomainEventPublisher(deps: { queues: QueueClient; telemetr
         return fail(fields, "payload_invalid", `the payload does not match the event's schema: ${first ? `${first.instancePath || "payload"} ${first.message ?? ""}` : "invalid"}`.trim());
       }
     }
-    const envelope: DomainEventEnvelope = {
+    const envelope: DomainEvent = {
       event_id: newId(),
       event_name: event.name,
       event_version: "1.0",
