@@ -33,12 +33,10 @@ export interface TestContext {
   logs: Array<Record<string, unknown>>;
 }
 
-/** A realistic `ctx` for unit-testing a handler: no database, checkpoints and logs recorded. */
-export function createTestContext(options: TestContextOptions = {}): TestContext {
-  const checkpoints: CheckpointInput[] = [];
-  const logs: Array<Record<string, unknown>> = [];
+/** A claimed step as `tasker.claim_step` answers it, built from the options (no database). */
+export function testClaimedStep(options: TestContextOptions = {}): ClaimedStep {
   const name = options.stepName ?? "step";
-  const claimed: ClaimedStep = {
+  return {
     claimed: true,
     task: {
       task_uuid: "01a20000-0000-7000-8000-000000000001",
@@ -74,6 +72,13 @@ export function createTestContext(options: TestContextOptions = {}): TestContext
     },
     dependency_results: options.dependencyResults ?? {},
   };
+}
+
+/** A realistic `ctx` for unit-testing a handler: no database, checkpoints and logs recorded. */
+export function createTestContext(options: TestContextOptions = {}): TestContext {
+  const checkpoints: CheckpointInput[] = [];
+  const logs: Array<Record<string, unknown>> = [];
+  const claimed = testClaimedStep(options);
   const saver: CheckpointSaver = (checkpoint) => {
     checkpoints.push(checkpoint);
     return Promise.resolve();
