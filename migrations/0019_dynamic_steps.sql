@@ -176,6 +176,19 @@ BEGIN
 END
 $$;
 
+-- A task's steps as an outcome's plan reads them (src/templates/planStepOutcome.ts ExistingStep):
+-- name, the template step it was made from, state. The caller holds the task's lock.
+CREATE FUNCTION tasker.task_steps_for_planning(p_task_uuid uuid)
+RETURNS jsonb
+LANGUAGE sql STABLE
+AS $$
+  SELECT coalesce(jsonb_agg(jsonb_build_object('name', ns.name,
+                                               'templateStepName', coalesce(ws.template_step_name, ns.name),
+                                               'state', ws.state)), '[]')
+    FROM tasker.workflow_steps ws JOIN tasker.named_steps ns USING (named_step_uuid)
+   WHERE ws.task_uuid = p_task_uuid
+$$;
+
 -- The first call of an outcome's completion: locks the completing step if this worker's attempt
 -- still holds it (complete_step's fence conditions), then its task, and returns the task's state
 -- and steps as they are under that lock, for planning. NULL when the fence does not match (complete_step
@@ -198,12 +211,7 @@ BEGIN
     RETURN NULL;
   END IF;
   SELECT state INTO v_task_state FROM tasker.tasks WHERE task_uuid = v_task FOR NO KEY UPDATE;
-  SELECT coalesce(jsonb_agg(jsonb_build_object('name', ns.name,
-                                               'templateStepName', coalesce(ws.template_step_name, ns.name),
-                                               'state', ws.state)), '[]')
-    INTO v_steps
-    FROM tasker.workflow_steps ws JOIN tasker.named_steps ns USING (named_step_uuid)
-   WHERE ws.task_uuid = v_task;
+  v_steps := tasker.task_steps_for_planning(v_task);
   RETURN jsonb_build_object('task_uuid', v_task, 'task_state', v_task_state, 'steps', v_steps);
 END
 $$;

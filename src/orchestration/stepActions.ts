@@ -58,12 +58,8 @@ export async function applyStepAction(
   if (action.action_type !== "complete_manually") return applyInTransaction(sql, taskUuid, stepUuid, action, processorUuid);
   return sql.begin(async (tx) => {
     // The task first, then its steps: apply_step_action's own order.
-    const [held] = await tx<{ configuration: unknown; name: string; template_step_name: string; steps: ExistingStep[] }[]>`
-      SELECT nt.configuration, st.name, coalesce(ws.template_step_name, st.name) AS template_step_name,
-             (SELECT coalesce(jsonb_agg(jsonb_build_object('name', n.name, 'templateStepName', coalesce(x.template_step_name, n.name),
-                                                           'state', x.state)), '[]')
-                FROM tasker.workflow_steps x JOIN tasker.named_steps n USING (named_step_uuid)
-               WHERE x.task_uuid = t.task_uuid) AS steps
+    const [held] = await tx<{ configuration: unknown; name: string; template_step_name: string }[]>`
+      SELECT nt.configuration, st.name, coalesce(ws.template_step_name, st.name) AS template_step_name
         FROM tasker.tasks t
         JOIN tasker.named_tasks nt USING (named_task_uuid)
         JOIN tasker.workflow_steps ws ON ws.task_uuid = t.task_uuid AND ws.workflow_step_uuid = ${stepUuid}::uuid
@@ -79,7 +75,9 @@ export async function applyStepAction(
       }
       const definition = template ? templateGraph(template).step(held.template_step_name) : undefined;
       if (template && definition && stepCreatesSteps(definition)) {
-        const plan = planStepOutcome(template, { name: held.name, templateStepName: held.template_step_name }, action.completion_data.result, held.steps, limits);
+        // Read once the task is locked: the steps stay as they are until this transaction ends.
+        const [read] = await tx<{ steps: ExistingStep[] }[]>`SELECT tasker.task_steps_for_planning(${taskUuid}::uuid) AS steps`;
+        const plan = planStepOutcome(template, { name: held.name, templateStepName: held.template_step_name }, action.completion_data.result, read!.steps, limits);
         if (plan.kind === "invalid") {
           throw new ValidationError(`completion_data.result: ${plan.message}`, { field: "completion_data.result" });
         }
