@@ -23,6 +23,11 @@ export function backoffMs(attempt: number, baseMs: number, maxMs: number): numbe
   return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
 }
 
+/** Milliseconds rounded to the microsecond, for logs and results. */
+export function roundMs(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
 export function elapsedMs(startedAt: number): number {
-  return Math.round((performance.now() - startedAt) * 1000) / 1000;
+  return roundMs(performance.now() - startedAt);
 }

@@ -1,3 +1,4 @@
+import { roundMs } from "../lib/time.ts";
 import type { LifecycleEmitter, TransitionSubject } from "../telemetry/lifecycleEmitter.ts";
 import { FINAL_TASK_STATES } from "../telemetry/lifecycleEventNames.ts";
 import type { LogFields, Logger } from "../telemetry/logger.ts";
@@ -58,7 +59,7 @@ export function createTaskEvaluationReporter(telemetry: Telemetry, logger: Logge
         execution_status: result.execution_status,
         transitions: transitions.map(([from, to, event]) => `${from}->${to}:${event}`),
         enqueued_steps: enqueued.map((e) => e.step_name),
-        ...(durationMs !== undefined ? { duration_ms: Math.round(durationMs * 1000) / 1000 } : {}),
+        ...(durationMs !== undefined ? { duration_ms: roundMs(durationMs) } : {}),
         ...fields,
       });
     }

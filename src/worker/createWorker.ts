@@ -1,7 +1,7 @@
 import type { Sql } from "postgres";
 import { createCallBatcher, type CallBatcher } from "../lib/callBatcher.ts";
 import { toError } from "../lib/errors.ts";
-import { delay } from "../lib/time.ts";
+import { delay, roundMs } from "../lib/time.ts";
 import { createConcurrencyLimit } from "../queue/concurrencyLimit.ts";
 import type { NotifyListener } from "../queue/notifyListener.ts";
 import type { QueueClient } from "../queue/queueClient.ts";
@@ -91,7 +91,6 @@ export interface WorkerDeps {
   telemetry?: Telemetry;
 }
 
-const round = (ms: number): number => Math.round(ms * 1000) / 1000;
 
 /**
  * Completion (and claim) transactions one worker keeps in flight before results wait to share
@@ -276,7 +275,7 @@ export function createWorker(deps: WorkerDeps): Worker {
           new Date(claimStartedAt.getTime() + claimMs),
         );
         if (claimed.evaluation) reporter.evaluation(claimed.evaluation, "retry claimed", { operation: "claim", step_uuid: claimed.step.step_uuid });
-        emitter.step(subject, "enqueued", "in_progress", { operation: "claim", source, duration_ms: round(claimMs) });
+        emitter.step(subject, "enqueued", "in_progress", { operation: "claim", source, duration_ms: roundMs(claimMs) });
         const { outcome, continued } = await runClaimed(ns, queue, claimed, subject, chained);
         span?.setAttribute("outcome", outcome);
         return continued;
@@ -409,7 +408,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     if (execution.result.success) log.info("step executed", fields);
     else log.warn("step failed", fields);
     events.publish(step?.definition, claimed, recorded, ns.subscribers, traceHeaders(telemetry)?.["traceparent"]);
-    emitter.step(subject, "in_progress", outcome.state, { ...fields, submit_duration_ms: round(submitMs) });
+    emitter.step(subject, "in_progress", outcome.state, { ...fields, submit_duration_ms: roundMs(submitMs) });
     reporter.stepResult(
       outcome.processed,
       { correlation_id: claimed.task.correlation_id, step_name: claimed.step.name },

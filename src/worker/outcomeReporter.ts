@@ -1,10 +1,10 @@
+import { roundMs } from "../lib/time.ts";
 import type { StepType } from "../templates/taskTemplate.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
 import type { OutcomeCompletion } from "./outcomeCompletion.ts";
 import type { ClaimedStep } from "./stepRepository.ts";
 
-const round = (ms: number): number => Math.round(ms * 1000) / 1000;
 
 /** Metrics and log lines for decision and batch outcomes, from what the completing transaction did. */
 export function createOutcomeReporter(telemetry: Telemetry) {
@@ -23,7 +23,7 @@ export function createOutcomeReporter(telemetry: Telemetry) {
           error_type: plan.errorType,
           reason: plan.reason,
           error: plan.message,
-          duration_ms: round(ms),
+          duration_ms: roundMs(ms),
         });
         return;
       }
@@ -41,7 +41,7 @@ export function createOutcomeReporter(telemetry: Telemetry) {
         batch_count: plan.batchCount,
         late_edges: done.lateEdges,
         decided_by: claimed.step.name,
-        duration_ms: round(ms),
+        duration_ms: roundMs(ms),
       });
     },
   };

@@ -1,3 +1,4 @@
+import { elapsedMs } from "../lib/time.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { stepFailure, type Invocation } from "./handlerInvocation.ts";
 import type { HandlerRunner, HandlerTracing, ResolvedHandler } from "./handlerRunner.ts";
@@ -117,7 +118,7 @@ export async function executeStep(options: ExecuteStepOptions): Promise<StepExec
     }
   }
 
-  const executionTimeMs = Math.round((performance.now() - started) * 1000) / 1000;
+  const executionTimeMs = elapsedMs(started);
   const success = failure === undefined;
   const result: StepExecutionResult = {
     step_uuid: claimed.step.step_uuid,
