@@ -15,6 +15,8 @@ export interface DomainEvent {
     fired_at: string;
     fired_by: string;
     traceparent?: string;
+    /** A custom publisher's name and `additionalMetadata`. */
+    [key: string]: unknown;
   };
 }
 

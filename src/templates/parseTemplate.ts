@@ -90,6 +90,7 @@ function toStep(raw: RawStep): StepDefinition {
       condition: event.condition,
       schema: event.schema,
       deliveryMode: event.delivery_mode,
+      publisher: event.publisher,
     })),
   };
 }

@@ -33,6 +33,8 @@ export interface DomainEventDeclaration {
   schema: Record<string, unknown> | null;
   /** durable: the namespace's `<namespace>_domain_events` queue. */
   deliveryMode: DeliveryMode;
+  /** A custom publisher (`BasePublisher.publisherName`) that shapes the payload, or null: the step's result. */
+  publisher: string | null;
 }
 
 export const STALENESS_ACTIONS = ["dlq", "error", "none"] as const;

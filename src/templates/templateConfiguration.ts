@@ -54,6 +54,7 @@ function stepConfiguration(step: StepDefinition): Record<string, unknown> {
             condition: e.condition,
             schema: e.schema,
             delivery_mode: e.deliveryMode,
+            ...(e.publisher === null ? {} : { publisher: e.publisher }),
           })),
         }),
   };

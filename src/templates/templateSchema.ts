@@ -68,6 +68,7 @@ const eventSchema = v.object(
     condition: v.nullish(picklist(EVENT_CONDITIONS), "success"),
     schema: v.nullish(plainObject("must be a JSON Schema object"), null),
     delivery_mode: v.nullish(picklist(DELIVERY_MODES), "durable"),
+    publisher: optionalText,
   },
   "must be a map with a name",
 );

@@ -7,6 +7,9 @@ import type { Logger } from "../telemetry/logger.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
 import { eventPatternMatches, type DomainEvent, type DomainEventSubscriber } from "../sdk/domainEvents.ts";
 import type { ClaimedStep, StepExecutionResult } from "./stepRepository.ts";
+import { bindCompatLogger } from "../sdk/compat/compatLogger.ts";
+import { compatListeners, startCompatSubscribers, toCompatEvent } from "./compatEventBus.ts";
+import { customPublisherFor, publisherInputs, shapeEvent, unregisteredPublishers } from "./customPublisher.ts";
 
 /** The PGMQ queue external consumers read a namespace's durable domain events from. */
 export const domainEventQueueName = (namespace: string): string => `${namespace}_domain_events`;
@@ -34,7 +37,8 @@ const durable = (event: DomainEventDeclaration): boolean => event.deliveryMode =
  * was recorded. Never fails or delays the step: a payload its schema refuses, or a queue that
  * cannot be written, is counted (`tasker_domain_events_failed_total`) and logged, and the step
  * goes on. Durable events go to `<namespace>_domain_events`; fast ones to the namespace's
- * in-process subscribers (`onDomainEvent`); broadcast ones to both.
+ * in-process subscribers (`onDomainEvent`) and the process's `BaseSubscriber`s; broadcast ones
+ * to both. A declaration's custom `publisher` shapes the payload and metadata first.
  */
 export function createDomainEventPublisher(deps: { queues: QueueClient; telemetry: Telemetry; logger: Logger; workerId: string }) {
   const { metrics } = deps.telemetry;
@@ -43,22 +47,42 @@ export function createDomainEventPublisher(deps: { queues: QueueClient; telemetr
     deps.logger.warn("domain event not published", { ...fields, reason, error: message });
   };
 
-  /** Hands a fast event to the namespace's subscribers whose pattern matches; none: dropped. */
+  /**
+   * Hands a fast event to the namespace's subscribers (`onDomainEvent`) and the process's
+   * tasker-core-style ones (`BaseSubscriber`) whose pattern matches; none: dropped.
+   */
   const dispatch = (envelope: DomainEvent, subscribers: readonly DomainEventSubscriber[], fields: Record<string, unknown>): void => {
     const { namespace } = envelope.metadata;
-    const matching = subscribers.filter((s) => eventPatternMatches(s.pattern, envelope.event_name));
-    if (matching.length === 0) {
+    const deliveries: Array<{ pattern: string; run: () => unknown }> = [];
+    for (const subscriber of subscribers.filter((s) => eventPatternMatches(s.pattern, envelope.event_name))) {
+      const log = deps.logger.child({ ...fields, subscriber_pattern: subscriber.pattern });
+      deliveries.push({ pattern: subscriber.pattern, run: () => subscriber.handle(structuredClone(envelope), { log }) });
+    }
+    const listeners = compatListeners(envelope.event_name);
+    if (listeners.length > 0) {
+      const compatEvent = toCompatEvent(envelope);
+      for (const listener of listeners) deliveries.push({ pattern: "BaseSubscriber", run: () => listener(structuredClone(compatEvent)) });
+    }
+    if (deliveries.length === 0) {
       metrics.domainEventsDropped.add(1, { namespace, event_name: envelope.event_name });
       return;
     }
-    for (const subscriber of matching) {
-      const log = deps.logger.child({ ...fields, subscriber_pattern: subscriber.pattern });
+    for (const delivery of deliveries) {
       void Promise.resolve()
-        .then(() => subscriber.handle(structuredClone(envelope), { log }))
+        .then(delivery.run)
         .then(
           () => metrics.domainEventsDispatched.add(1, { namespace, event_name: envelope.event_name }),
-          (error: unknown) => fail({ ...fields, subscriber_pattern: subscriber.pattern }, "subscriber_error", toError(error).message),
+          (error: unknown) => fail({ ...fields, subscriber_pattern: delivery.pattern }, "subscriber_error", toError(error).message),
         );
+    }
+  };
+
+  /** A publisher hook that throws is logged; it changes nothing else. */
+  const hook = (fields: Record<string, unknown>, name: string, run: () => void): void => {
+    try {
+      run();
+    } catch (error) {
+      deps.logger.warn("domain event publisher hook failed", { ...fields, hook: name, error: toError(error).message });
     }
   };
 
@@ -71,13 +95,31 @@ export function createDomainEventPublisher(deps: { queues: QueueClient; telemetr
   ) => {
     const namespace = claimed.task.namespace;
     const fields = { event_name: event.name, namespace, correlation_id: claimed.task.correlation_id, task_uuid: claimed.task.task_uuid, step_uuid: claimed.step.step_uuid };
-    const payload = result.success ? result.result : { error: result.error };
+    let payload: unknown = result.success ? result.result : { error: result.error };
+    let extraMetadata: Record<string, unknown> = {};
+    const publisher = customPublisherFor(event);
+    const publisherFailed = (error: Error): void => {
+      if (publisher) hook(fields, "onPublishError", () => publisher.onPublishError(event.name, error, payload as Record<string, unknown>));
+    };
+    if (publisher) {
+      try {
+        const shaped = shapeEvent(publisher, publisherInputs(event, claimed, result));
+        if (shaped === null) return deps.logger.debug("domain event skipped by its publisher", { ...fields, publisher: publisher.publisherName });
+        payload = shaped.payload;
+        extraMetadata = shaped.metadata;
+      } catch (error) {
+        publisherFailed(toError(error));
+        return fail(fields, "publisher_error", `publisher ${publisher.publisherName}: ${toError(error).message}`);
+      }
+    }
     if (event.schema) {
       const { validate, problem } = compileInputSchema(event.schema);
       if (!validate) return fail(fields, "schema_invalid", problem ?? "the schema does not compile");
       if (!validate(payload)) {
         const first = validate.errors?.[0];
-        return fail(fields, "payload_invalid", `the payload does not match the event's schema: ${first ? `${first.instancePath || "payload"} ${first.message ?? ""}` : "invalid"}`.trim());
+        const message = `the payload does not match the event's schema: ${first ? `${first.instancePath || "payload"} ${first.message ?? ""}` : "invalid"}`.trim();
+        publisherFailed(new Error(message));
+        return fail(fields, "payload_invalid", message);
       }
     }
     const envelope: DomainEvent = {
@@ -93,6 +135,7 @@ export function createDomainEventPublisher(deps: { queues: QueueClient; telemetr
         },
       },
       metadata: {
+        ...extraMetadata,
         task_uuid: claimed.task.task_uuid,
         step_uuid: claimed.step.step_uuid,
         step_name: claimed.step.name,
@@ -103,16 +146,29 @@ export function createDomainEventPublisher(deps: { queues: QueueClient; telemetr
         ...(traceparent ? { traceparent } : {}),
       },
     };
-    if (event.deliveryMode !== "durable") dispatch(envelope, subscribers, fields);
-    if (!durable(event)) return;
-    const started = performance.now();
-    try {
-      await deps.queues.send(domainEventQueueName(namespace), envelope, traceparent ? { headers: { traceparent } } : {});
-      metrics.domainEventsPublished.add(1, { namespace, event_name: event.name, delivery_mode: event.deliveryMode });
-      metrics.domainEventPublishDuration.record(performance.now() - started, { namespace });
-    } catch (error) {
-      fail(fields, "queue_error", toError(error).message);
+    if (publisher) {
+      try {
+        if (!publisher.beforePublish(event.name, payload as Record<string, unknown>, envelope.metadata)) {
+          return deps.logger.debug("domain event skipped by its publisher", { ...fields, publisher: publisher.publisherName });
+        }
+      } catch (error) {
+        publisherFailed(toError(error));
+        return fail(fields, "publisher_error", `publisher ${publisher.publisherName}: ${toError(error).message}`);
+      }
     }
+    if (event.deliveryMode !== "durable") dispatch(envelope, subscribers, fields);
+    if (durable(event)) {
+      const started = performance.now();
+      try {
+        await deps.queues.send(domainEventQueueName(namespace), envelope, traceparent ? { headers: { traceparent } } : {});
+        metrics.domainEventsPublished.add(1, { namespace, event_name: event.name, delivery_mode: event.deliveryMode });
+        metrics.domainEventPublishDuration.record(performance.now() - started, { namespace });
+      } catch (error) {
+        publisherFailed(toError(error));
+        return fail(fields, "queue_error", toError(error).message);
+      }
+    }
+    if (publisher) hook(fields, "afterPublish", () => publisher.afterPublish(event.name, payload as Record<string, unknown>, envelope.metadata));
   };
 
   return {
@@ -120,6 +176,11 @@ export function createDomainEventPublisher(deps: { queues: QueueClient; telemetr
     async prepare(templates: readonly TaskTemplate[]): Promise<void> {
       const namespaces = new Set(templates.filter((t) => t.steps.some((s) => s.publishesEvents.some(durable))).map((t) => t.namespace));
       for (const namespace of namespaces) await deps.queues.create(domainEventQueueName(namespace));
+      for (const line of unregisteredPublishers(templates)) {
+        deps.logger.warn("domain event publisher not registered: its events carry the step's result", { declaration: line });
+      }
+      bindCompatLogger(deps.logger);
+      startCompatSubscribers();
     },
 
     /** Publishes, in the background, every declared event the step's ending triggers. */

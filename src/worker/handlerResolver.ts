@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { resolveRealPath } from "../runtime/index.ts";
 import type { StepHandler } from "../sdk/index.ts";
 import { isStepHandlerClass, type StepHandlerClass } from "../sdk/compat/stepHandler.ts";
+import { registerEventExports } from "../sdk/compat/domainEvents.ts";
 import { isDomainEventSubscriber, type DomainEventSubscriber } from "../sdk/domainEvents.ts";
 import { listNamespaceFiles, type NamespaceFile, type TemplateIssue } from "../templates/index.ts";
 import {
@@ -208,6 +209,7 @@ export async function collectHandlers(
   for (const m of modules) {
     if (!m.imported.ok) continue;
     for (const value of Object.values(m.imported.exports)) {
+      registerEventExports(value);
       const found = Array.isArray(value) ? value.filter(isDomainEventSubscriber) : isDomainEventSubscriber(value) ? [value] : [];
       for (const subscriber of found) if (!result.subscribers.includes(subscriber)) result.subscribers.push(subscriber);
     }

@@ -30,3 +30,23 @@ export {
   type BatchWorkerContext,
   type CursorConfig,
 } from "./batches.ts";
+export {
+  BasePublisher,
+  BaseSubscriber,
+  DefaultPublisher,
+  DuplicatePublisherError,
+  PublisherNotFoundError,
+  PublisherRegistry,
+  PublisherValidationError,
+  RegistryFrozenError,
+  SubscriberRegistry,
+  type DomainEvent,
+  type DomainEventBus,
+  type DomainEventMetadata,
+  type EventDeclaration,
+  type PublishContext,
+  type StepEventContext,
+  type StepResult,
+  type SubscriberClass,
+  type SubscriberStats,
+} from "./domainEvents.ts";
