@@ -8,8 +8,11 @@ import type { TemplateIssue } from "./templateError.ts";
 /** A domain event's name: `payment.processed`. */
 export const EVENT_NAME_PATTERN = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
 export const VERSION_PATTERN = /^\d+\.\d+\.\d+$/;
-/** A callable names a file (without extension) or an export in the namespace folder: no paths. */
-export const CALLABLE_PATTERN = /^[A-Za-z0-9_$][A-Za-z0-9_$.-]*$/;
+/**
+ * A callable names a file (without extension), an export or a handler class's `handlerName` in the
+ * namespace folder, or (tasker-core's `class_lookup`) a module path relative to it: `./x.js`, `../x.js`.
+ */
+export const CALLABLE_PATTERN = /^([A-Za-z0-9_$][A-Za-z0-9_$.-]*|(\.\.?\/|@[\w-]+\/)[A-Za-z0-9_$./@-]+)$/;
 
 function nameProblem(kind: string, value: string, maxLength: number): string | null {
   try {
@@ -36,7 +39,7 @@ function stepIssues(
   const { callable } = step.handler;
   if (callable.length === 0 || callable.length > TEMPLATE_LIMITS.callableLength || !CALLABLE_PATTERN.test(callable)) {
     problems.push(
-      `handler.callable "${callable.slice(0, 80)}" must be a file or export name (letters, digits, _ $ . -; no paths; up to ${TEMPLATE_LIMITS.callableLength} characters)`,
+      `handler.callable "${callable.slice(0, 80)}" must be a file, export or handler name (letters, digits, _ $ . -) or a module path starting ./ or ../ (up to ${TEMPLATE_LIMITS.callableLength} characters)`,
     );
   }
   const seen = new Set<string>();

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { resolveRealPath } from "../runtime/index.ts";
 import type { StepHandler } from "../sdk/index.ts";
 import { isStepHandlerClass, type StepHandlerClass } from "../sdk/compat/stepHandler.ts";
+import { classLookup, MODULE_PATH_CALLABLE } from "./classLookup.ts";
 import { registerEventExports } from "../sdk/compat/domainEvents.ts";
 import { isDomainEventSubscriber, type DomainEventSubscriber } from "../sdk/domainEvents.ts";
 import { listNamespaceFiles, type NamespaceFile, type TemplateIssue } from "../templates/index.ts";
@@ -174,6 +175,37 @@ function resolveOne(
   );
 }
 
+/** Resolves a callable with tasker-core's `class_lookup` (a module path), else by registry name. */
+async function lookUpClass(
+  callable: string,
+  nsReal: string,
+  rootReal: string,
+  folder: string,
+  registry: ReadonlyMap<string, RegisteredClass>,
+  result: HandlerResolution,
+): Promise<void> {
+  if (!MODULE_PATH_CALLABLE.test(callable)) {
+    // A class_lookup hint on a registry name: tasker-core's chain falls back to the registry.
+    const registered = registry.get(callable);
+    if (registered) {
+      result.handlers.set(callable, registered.cls);
+      result.sources.set(callable, { modulePath: registered.file.realPath, exportName: registered.exportName, ...(registered.index === undefined ? {} : { index: registered.index }), kind: "class" });
+      return;
+    }
+    result.missing.push(callable);
+    result.notFound.set(callable, `handler.resolver is class_lookup, but "${callable}" is not a module path (./x.js, ../x.js) and no handler class in ${folder} has that handlerName`);
+    return;
+  }
+  const found = await classLookup(callable, nsReal, rootReal);
+  if (!found.ok) {
+    result.missing.push(callable);
+    result.notFound.set(callable, `class_lookup: ${found.reason}`);
+    return;
+  }
+  result.handlers.set(callable, found.value);
+  result.sources.set(callable, { modulePath: found.modulePath, exportName: found.exportName, kind: found.kind });
+}
+
 /**
  * Like `resolveHandlers`, but returns problems instead of throwing. Every handler module
  * (`*.ts|.mts|.js|.mjs`, not tests or declarations) below the folder is imported once,
@@ -219,7 +251,12 @@ export async function collectHandlers(
     const { callable, resolver } = typeof entry === "string" ? { callable: entry, resolver: null } : entry;
     if (!wanted.has(callable) || resolver === "explicit_mapping") wanted.set(callable, resolver);
   }
-  for (const [callable, resolver] of wanted) resolveOne(modules, registry, callable, resolver, folder, result);
+  for (const [callable, resolver] of wanted) {
+    // class_lookup: a module path (`./handlers/payment.js`), tried after the registry, as in tasker-core's chain.
+    const pathLike = MODULE_PATH_CALLABLE.test(callable) && !registry.has(callable);
+    if (pathLike || resolver === "class_lookup") await lookUpClass(callable, nsReal, rootReal, folder, registry, result);
+    else resolveOne(modules, registry, callable, resolver, folder, result);
+  }
   return result;
 }
 

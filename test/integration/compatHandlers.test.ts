@@ -89,6 +89,15 @@ describe("tasker-core handler files", () => {
     expect(engine.logs.some((l) => l["msg"] === "handler method not found; calling call()" && l["method"] === "no_such_method")).toBe(true);
   });
 
+  test("class_lookup_callables_are_module_paths_relative_to_the_namespace_folder", async () => {
+    const { state, result } = await run("compat_lookup", { even_number: 4 });
+    expect(state).toBe("complete");
+    expect(result("by_path")).toEqual({ value: 8, found_by: "default export" });
+    expect(result("by_hint")).toEqual({ value: 9, found_by: "named export" });
+    // A class_lookup hint on a registry name falls back to the registry, as tasker-core's chain does.
+    expect(result("by_name_with_hint")).toMatchObject({ value: 16 });
+  });
+
   test("a_non_retryable_failure_runs_once_and_a_retryable_error_is_retried", async () => {
     const refused = await run("compat_failures", {});
     expect(refused.state).toBe("blocked_by_failures");

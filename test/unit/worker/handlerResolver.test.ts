@@ -143,6 +143,28 @@ describe("loadNamespaces", () => {
     );
   });
 
+  test("class_lookup_paths_stay_in_the_handlers_folder_and_say_why_they_fail", async () => {
+    const handlerClass = (name: string) =>
+      `import { StepHandler } from "@tasker-systems/tasker";\nexport class H extends StepHandler { static handlerName = "${name}"; call() { return this.success({}); } }`;
+    tree = writeTree({
+      "handlers/payments/flow.yaml": template(["./impl/ok.js", "../shared/common.ts", "./impl/ghost.js", "../../outside.ts", "./impl/plain.ts", '"@acme/pkg/handler"']),
+      "handlers/payments/impl/ok.ts": handlerClass("Ok"),
+      "handlers/shared/common.ts": handlerClass("Common"),
+      "handlers/payments/impl/plain.ts": `export const value = 1;`,
+      "outside.ts": handlerClass("Outside"),
+    });
+    const error = await errorOf(() => loadNamespaces(tree.path("handlers")));
+    const lines = error.message.split("\n");
+    const about = (step: string) => lines.find((l) => l.includes(`step "${step}"`)) ?? "";
+    // ./impl/ok.js is ok.ts (TypeScript's import convention); ../shared is in the handlers folder.
+    expect(about("step_1")).toBe("");
+    expect(about("step_2")).toBe("");
+    expect(about("step_3")).toContain("class_lookup: no module at ./impl/ghost.js");
+    expect(about("step_4")).toContain("outside the handlers directory");
+    expect(about("step_5")).toContain("exports no handler class");
+    expect(about("step_6")).toContain("names a package");
+  });
+
   test("lists_template_and_handler_problems_of_every_namespace_in_one_error", async () => {
     tree = writeTree({
       "handlers/payments/flow.yaml": template(["ghost"]),
