@@ -73,10 +73,14 @@ describe("validateTemplate", () => {
     ]);
   });
 
-  test("rejects_a_callable_that_is_a_path", () => {
-    const messages = messagesOf([{ name: "a", handler: { callable: "../../etc/evil" } }]);
-    expect(messages).toHaveLength(1);
-    expect(messages[0]).toStartWith(`${FILE}: step "a": handler.callable "../../etc/evil" must be a file or export name`);
+  test("rejects_a_callable_that_is_an_absolute_or_bare_path", () => {
+    for (const callable of ["/etc/evil", "handlers/evil", "a b", ".hidden/x"]) {
+      const messages = messagesOf([{ name: "a", handler: { callable } }]);
+      expect(messages).toHaveLength(1);
+      expect(messages[0]).toStartWith(`${FILE}: step "a": handler.callable "${callable}" must be a file, export or handler name`);
+    }
+    // tasker-core's class_lookup module paths (./x.js, ../x.js) pass here; the resolver keeps them
+    // inside the handlers folder (test/unit/worker/handlerResolver.test.ts).
   });
 
   test("requires_a_dependency_on_a_decision_step", () => {
