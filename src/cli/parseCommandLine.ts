@@ -20,6 +20,7 @@ export type Command =
   | { kind: "help" }
   | { kind: "version" }
   | { kind: "migrate" }
+  | { kind: "types"; handlersDir: string | undefined }
   | { kind: "config-check"; role: Role | undefined }
   | { kind: "role"; options: RoleOptions }
   | { kind: "client"; command: ClientCommand };
@@ -66,6 +67,12 @@ export function parseCommandLine(argv: string[]): Command {
     if (values["help"]) return { kind: "help" };
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" after migrate`);
     return { kind: "migrate" };
+  }
+  if (first === "types") {
+    const { positionals, values } = parse(argv.slice(1), { handlers: { type: "string" }, help: { type: "boolean", short: "h" } });
+    if (values["help"]) return { kind: "help" };
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" after types`);
+    return { kind: "types", handlersDir: typeof values["handlers"] === "string" ? values["handlers"] : undefined };
   }
   if (first === "config") {
     if (second !== "check") throw new UsageError(`unknown config command "${second ?? ""}"; try "tasker config check"`);

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { loadConfig, type ResolvedConfig } from "../config/index.ts";
 import { ConfigError, TaskerError, toError } from "../lib/errors.ts";
 import { createLoggerFromConfig } from "../telemetry/createLoggerFromConfig.ts";
@@ -8,6 +9,7 @@ import { migrateCommand } from "./migrateCommand.ts";
 import { parseCommandLine, type Command } from "./parseCommandLine.ts";
 import { roleFlags, type FlagOverride } from "./roleFlags.ts";
 import { startRole } from "./runRole.ts";
+import { typesCommand } from "./typesCommand.ts";
 import { USAGE } from "./usage.ts";
 import { UsageError } from "./usageError.ts";
 
@@ -43,6 +45,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   // Client commands only talk HTTP: no config, no database.
   if (command.kind === "client") return runClientCommand(command.command, io);
+  if (command.kind === "types") return typesCommand(resolve(io.cwd, command.handlersDir ?? "handlers"), line(io.stdout));
 
   const flags: FlagOverride[] = command.kind === "role" ? roleFlags(command.options) : [];
   let resolved: ResolvedConfig;

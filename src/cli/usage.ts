@@ -7,6 +7,7 @@ Usage:
   tasker --role <orchestration|worker|combined> [options]   start a process
   tasker migrate                                            apply database migrations
   tasker config check [--role <role>]                       print the resolved config, or name what is wrong
+  tasker types [--handlers <dir>]                           write the handler SDKs' type declarations for editors
   tasker <task|step|template|dlq|auth> <command> [options]  client commands (below)
   tasker --version
   tasker --help

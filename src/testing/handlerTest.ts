@@ -1,4 +1,5 @@
 import { asNativeHandler } from "../sdk/compat/toNativeHandler.ts";
+import { StepContext as CompatStepContext } from "../sdk/compat/compatStepContext.ts";
 import type { StepHandlerClass } from "../sdk/compat/stepHandler.ts";
 import type { StepContext, StepHandler } from "../sdk/stepContext.ts";
 import { createLogger } from "../telemetry/logger.ts";
@@ -85,6 +86,17 @@ export function createTestContext(options: TestContextOptions = {}): TestContext
   };
   const log = createLogger({ level: "debug", format: "json", write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) });
   return { ctx: buildStepContext(claimed, new AbortController().signal, log, noopTracing, saver), checkpoints, logs };
+}
+
+/**
+ * tasker-core's `StepContext` over a test context, for calling a handler class's `call(context)`
+ * (or any method) directly in a unit test: `await new MyHandler().call(createCompatContext({...}).context)`.
+ */
+export function createCompatContext(
+  options: TestContextOptions & { handlerName?: string } = {},
+): TestContext & { context: CompatStepContext } {
+  const test = createTestContext(options);
+  return { ...test, context: new CompatStepContext(test.ctx, options.handlerName ?? options.stepName ?? "step") };
 }
 
 export type HandlerOutcome =

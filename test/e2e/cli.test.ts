@@ -3,11 +3,11 @@
  * process: create, watch, get, errors and exit codes, and the development auth
  * helpers. Sources are never imported here.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { importSPKI, jwtVerify } from "jose";
-import { runTasker, spawnTasker, type TaskerProcess } from "../support/binary.ts";
+import { REPO_ROOT, runTasker, spawnTasker, type TaskerProcess } from "../support/binary.ts";
 import { createEmptyDatabase } from "../support/database.ts";
 import { freePort } from "../support/ports.ts";
 import { afterAll, beforeAll, describe, expect, test } from "../support/test.ts";
@@ -174,6 +174,41 @@ describe("tasker auth", () => {
       expect(payload.sub).toBe("e2e");
       expect(payload["permissions"]).toEqual(["tasks:create", "tasks:read"]);
       expect((payload.exp ?? 0) - (payload.iat ?? 0)).toBe(24 * 3600);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("tasker types", () => {
+  test("lets_tsc_check_native_and_tasker_core_handler_files_outside_the_repository", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "tasker-e2e-types-"));
+    try {
+      const handlers = join(dir, "handlers");
+      await mkdir(join(handlers, "shop"), { recursive: true });
+      await writeFile(
+        join(handlers, "shop", "charge.ts"),
+        `import { PermanentError, type StepContext } from "tasker";\nexport default function charge(ctx: StepContext) {\n  if (!ctx.context["amount"]) throw new PermanentError("no amount", { errorType: "invalid" });\n  return { charged: ctx.step.attempt, key: process.env["SHOP_KEY"] ?? null };\n}\n`,
+      );
+      await writeFile(
+        join(handlers, "shop", "legacy.ts"),
+        `import { StepHandler, type StepContext, type StepHandlerResult } from "@tasker-systems/tasker";\nexport class Legacy extends StepHandler {\n  static handlerName = "Shop.Legacy";\n  async call(context: StepContext): Promise<StepHandlerResult> {\n    return this.success({ n: context.getInputOr("n", 1) });\n  }\n}\n`,
+      );
+      const written = await runTasker(["types", "--handlers", handlers]);
+      expect(written.code).toBe(0);
+      expect(written.stdout).toContain(join(handlers, "tsconfig.json"));
+      const tsc = (cwd: string) => Bun.spawnSync([join(REPO_ROOT, "node_modules", ".bin", "tsc"), "-p", cwd], { stdout: "pipe" });
+      const ok = tsc(handlers);
+      expect(ok.stdout.toString()).toBe("");
+      expect(ok.exitCode).toBe(0);
+      // The declarations are real: a wrong call is an error naming the file.
+      await writeFile(join(handlers, "shop", "wrong.ts"), `import { StepHandlerResult } from "@tasker-systems/tasker";\nexport const r = StepHandlerResult.success("not an object");\n`);
+      const wrong = tsc(handlers);
+      expect(wrong.exitCode).not.toBe(0);
+      expect(wrong.stdout.toString()).toContain("shop/wrong.ts");
+      // A second run keeps the user's tsconfig and says what to add.
+      const again = await runTasker(["types", "--handlers", handlers]);
+      expect(again.stdout).toContain(`"@tasker-systems/tasker": ["./.tasker/types/sdk/compat/index.d.ts"]`);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
