@@ -17,7 +17,7 @@ class TotalHandler extends StepHandler {
 describe("@tasker-systems/tasker/testing", () => {
   test("calls_a_class_directly_with_tasker_cores_context", async () => {
     const { context } = createCompatContext({ context: { items: [10, 30] }, dependencyResults: { discount: { percent: 25 } }, attempt: 2 });
-    const result = await new TotalHandler().call(context);
+    const result = new TotalHandler().call(context);
     expect(result.success).toBe(true);
     expect(result.result).toEqual({ total: 30, retry: 1 });
   });
