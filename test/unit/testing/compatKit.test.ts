@@ -15,7 +15,7 @@ class TotalHandler extends StepHandler {
 }
 
 describe("@tasker-systems/tasker/testing", () => {
-  test("calls_a_class_directly_with_tasker_cores_context", async () => {
+  test("calls_a_class_directly_with_tasker_cores_context", () => {
     const { context } = createCompatContext({ context: { items: [10, 30] }, dependencyResults: { discount: { percent: 25 } }, attempt: 2 });
     const result = new TotalHandler().call(context);
     expect(result.success).toBe(true);
