@@ -192,7 +192,7 @@ describe("tasker types", () => {
       );
       await writeFile(
         join(handlers, "shop", "legacy.ts"),
-        `import { StepHandler, type StepContext, type StepHandlerResult } from "@tasker-systems/tasker";\nexport class Legacy extends StepHandler {\n  static handlerName = "Shop.Legacy";\n  async call(context: StepContext): Promise<StepHandlerResult> {\n    return this.success({ n: context.getInputOr("n", 1) });\n  }\n}\n`,
+        `import { StepHandler, type StepContext, type StepHandlerResult } from "@tasker-systems/tasker";\nexport class Legacy extends StepHandler {\n  static handlerName = "Shop.Legacy";\n  async call(context: StepContext): Promise<StepHandlerResult> {\n    return this.success({ n: context.getInputOr("amount", 1), limit: context.getConfig("limit") });\n  }\n}\n`,
       );
       const written = await runTasker(["types", "--handlers", handlers]);
       expect(written.code).toBe(0);
@@ -209,6 +209,33 @@ describe("tasker types", () => {
       // A second run keeps the user's tsconfig and says what to add.
       const again = await runTasker(["types", "--handlers", handlers]);
       expect(again.stdout).toContain(`"@tasker-systems/tasker": ["./.tasker/types/sdk/compat/index.d.ts"]`);
+
+      // The tsconfig's paths are for editors: the binary still serves both modules to the handlers.
+      await rm(join(handlers, "shop", "wrong.ts"));
+      await writeFile(
+        join(handlers, "shop", "order.yaml"),
+        `name: order\nversion: 1.0.0\nsteps:\n  - name: charge\n    handler: { callable: charge }\n  - name: legacy\n    dependencies: [charge]\n    handler: { callable: Shop.Legacy, initialization: { limit: 7 } }\n`,
+      );
+      const workerPort = await freePort();
+      const worker = spawnTasker(["--role", "worker", "--namespace", "shop", "--handlers", handlers, "--port", String(workerPort)], {
+        env: { DATABASE_URL: db.url, TASKER_ENV: "test", TASKER_TELEMETRY__LOG_FORMAT: "json" },
+      });
+      try {
+        await waitFor(async () => (await fetch(`http://127.0.0.1:${workerPort}/health/ready`).catch(() => null))?.status === 200, {
+          timeoutMs: 30_000,
+          description: () => `the worker to be ready; its stderr:\n${worker.stderr().slice(-2000)}`,
+        });
+        const created = await cli(["task", "create", "--namespace", "shop", "--name", "order", "--version", "1.0.0", "--context", '{"amount":5}']);
+        expect(created.stderr).toBe("");
+        const uuid = /^created task (\S+)$/m.exec(created.stdout)?.[1];
+        const watched = await cli(["task", "watch", uuid!, "--interval-ms", "100", "--timeout-seconds", "60"]);
+        expect(watched.code).toBe(0);
+        const task = JSON.parse((await cli(["task", "get", uuid!, "--json"])).stdout) as { steps: Array<{ name: string; results: { result: unknown } }> };
+        expect(task.steps.find((st) => st.name === "legacy")?.results.result).toEqual({ n: 5, limit: 7 });
+      } finally {
+        worker.kill("SIGTERM");
+        await worker.exited;
+      }
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
