@@ -168,7 +168,7 @@ export function startRole(role: Role, resolved: ResolvedConfig, baseLogger: Logg
       if (config.database.migrate_on_start) await ensureDatabase(config.database.url, logger);
       await waitForDatabase(sql, lifecycle.signal, logger);
       await prepareSchema(sql, config.database.migrate_on_start, logger);
-      engine = await startEngine(role, config, sql, processId, lifecycle, logger, telemetry);
+      engine = await startEngine(role, config, sql, processId, lifecycle, logger, telemetry, resolved.environment);
       lifecycle.markRunning();
       logger.info("ready", { port: server.port, version: VERSION, environment: resolved.environment });
       if (role !== "worker") printCreateTaskHint(baseUrlFor(server.port, config.web.host), engine);

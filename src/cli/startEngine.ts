@@ -64,6 +64,8 @@ export async function startEngine(
   lifecycle: ProcessLifecycle,
   logger: Logger,
   telemetry: Telemetry = disabledTelemetry(),
+  /** `TASKER_ENV`: whose `environments` overlay of the templates applies. */
+  environment?: string,
 ): Promise<Engine> {
   const runsWorker = role !== "orchestration";
   const runsOrchestration = role !== "worker";
@@ -76,7 +78,7 @@ export async function startEngine(
   if (runsWorker) {
     registerSdkModule();
     const requested = config.worker.namespaces.length > 0 ? config.worker.namespaces : undefined;
-    loaded = await loadNamespaces(config.worker.handlers_dir, requested);
+    loaded = await loadNamespaces(config.worker.handlers_dir, requested, { environment });
     logger.info("handlers loaded", {
       handlers_dir: config.worker.handlers_dir,
       namespaces: loaded.map((ns) => ns.namespace),

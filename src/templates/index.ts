@@ -27,6 +27,7 @@ export {
   collectTemplates,
   loadTemplates,
   type LoadedTemplate,
+  type LoadTemplateOptions,
   type NamespaceTemplates,
   type TemplateCatalog,
 } from "./loadTemplates.ts";

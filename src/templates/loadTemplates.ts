@@ -26,23 +26,28 @@ export interface TemplateCatalog {
 
 const isTemplateFile = (name: string): boolean => name.endsWith(".yaml") || name.endsWith(".yml");
 
-async function readTemplateFile(realPath: string, file: string, namespace: string) {
+/** Which environment's `environments` overlay applies (`TASKER_ENV`); none when not given. */
+export interface LoadTemplateOptions {
+  environment?: string;
+}
+
+async function readTemplateFile(realPath: string, file: string, namespace: string, options: LoadTemplateOptions) {
   let raw: unknown;
   try {
     raw = parseYaml(await readTextFile(realPath));
   } catch (error) {
     return { template: null, issues: [{ file, message: `is not valid YAML: ${(error as Error).message}` }] };
   }
-  return checkTemplate(raw, { file, namespace });
+  return checkTemplate(raw, { file, namespace, ...(options.environment === undefined ? {} : { environment: options.environment }) });
 }
 
-async function loadNamespaceTemplates(folder: NamespaceFolder, rootReal: string, issues: TemplateIssue[]) {
+async function loadNamespaceTemplates(folder: NamespaceFolder, rootReal: string, issues: TemplateIssue[], options: LoadTemplateOptions) {
   const listed = await listNamespaceFiles(folder, rootReal, isTemplateFile);
   issues.push(...listed.issues);
   const templates: LoadedTemplate[] = [];
   const byKey = new Map<string, string>();
   for (const found of listed.files) {
-    const checked = await readTemplateFile(found.realPath, found.display, folder.namespace);
+    const checked = await readTemplateFile(found.realPath, found.display, folder.namespace, options);
     issues.push(...checked.issues);
     if (checked.template === null) continue;
     const key = `${checked.template.name}@${checked.template.version}`;
@@ -67,6 +72,7 @@ async function loadNamespaceTemplates(folder: NamespaceFolder, rootReal: string,
 export async function collectTemplates(
   handlersDir: string,
   namespaces?: readonly string[],
+  options: LoadTemplateOptions = {},
 ): Promise<{ catalog: TemplateCatalog | null; issues: TemplateIssue[] }> {
   const discovered = await discoverNamespaces(handlersDir, namespaces);
   const issues = [...discovered.issues];
@@ -74,7 +80,7 @@ export async function collectTemplates(
   const rootReal = discovered.directory.realPath;
   const loaded: NamespaceTemplates[] = [];
   for (const folder of discovered.directory.namespaces) {
-    loaded.push({ ...folder, templates: await loadNamespaceTemplates(folder, rootReal, issues) });
+    loaded.push({ ...folder, templates: await loadNamespaceTemplates(folder, rootReal, issues, options) });
   }
   return {
     catalog: { handlersDir: rootReal, namespaces: loaded, templates: loaded.flatMap((n) => n.templates) },
@@ -86,8 +92,8 @@ export async function collectTemplates(
  * Loads `<handlersDir>/<namespace>/**\/*.{yaml,yml}`. Throws one `TemplateError` listing
  * every problem in every file when anything is wrong.
  */
-export async function loadTemplates(handlersDir: string, namespaces?: readonly string[]): Promise<TemplateCatalog> {
-  const { catalog, issues } = await collectTemplates(handlersDir, namespaces);
+export async function loadTemplates(handlersDir: string, namespaces?: readonly string[], options: LoadTemplateOptions = {}): Promise<TemplateCatalog> {
+  const { catalog, issues } = await collectTemplates(handlersDir, namespaces, options);
   if (catalog === null || issues.length > 0) throw new TemplateError(issues);
   return catalog;
 }

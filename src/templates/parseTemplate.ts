@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { applyEnvironment } from "./applyEnvironment.ts";
 import { foldStepAliases } from "./foldStepAliases.ts";
 import type { StepDefinition, TaskLifecycle, TaskTemplate } from "./taskTemplate.ts";
 import { TemplateError, type TemplateIssue } from "./templateError.ts";
@@ -14,6 +15,8 @@ export interface TemplateSource {
    * it when given. Null when there is no folder (database JSON): `namespace_name` is required.
    */
   namespace: string | null;
+  /** The running environment (`TASKER_ENV`): its `environments` overlay applies. None: no overlay. */
+  environment?: string;
 }
 
 export interface TemplateCheck {
@@ -102,7 +105,7 @@ export function checkTemplate(raw: unknown, source: TemplateSource): TemplateChe
     return { template: null, issues: [{ file, message: NOT_A_MAP }] };
   }
   const issues: TemplateIssue[] = [];
-  const folded = foldStepAliases(raw, file, issues);
+  const folded = applyEnvironment(foldStepAliases(raw, file, issues), source.environment, file, issues);
   const parsed = v.safeParse(rawTemplateSchema, folded);
   if (!parsed.success) {
     issues.push(...parsed.issues.map((issue) => schemaIssue(issue, raw, file)));

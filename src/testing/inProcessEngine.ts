@@ -37,6 +37,8 @@ export interface InProcessEngineOptions {
   telemetry?: Telemetry;
   /** worker.claim_batch_size and worker.completion_batch_size (default 4, as in production). */
   batchSize?: number;
+  /** Whose `environments` overlay of the templates applies (default `TASKER_ENV`, else `test`). */
+  environment?: string;
 }
 
 /**
@@ -53,7 +55,9 @@ export async function startInProcessEngine(options: InProcessEngineOptions): Pro
   });
   const { sql } = options;
   registerSdkModule();
-  const loaded = await loadNamespaces(options.handlersDir, options.namespaces);
+  const loaded = await loadNamespaces(options.handlersDir, options.namespaces, {
+    environment: options.environment ?? process.env["TASKER_ENV"] ?? "test",
+  });
   const queues = options.telemetry ? instrumentQueueClient(createQueueClient(sql), options.telemetry) : createQueueClient(sql);
   const mode = options.mode ?? "hybrid";
   const processId = newId();

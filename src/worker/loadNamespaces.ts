@@ -1,7 +1,7 @@
 import type { StepHandler } from "../sdk/index.ts";
 import type { StepHandlerClass } from "../sdk/compat/stepHandler.ts";
 import type { DomainEventSubscriber } from "../sdk/domainEvents.ts";
-import { collectTemplates, TemplateError, type LoadedTemplate } from "../templates/index.ts";
+import { collectTemplates, TemplateError, type LoadedTemplate, type LoadTemplateOptions } from "../templates/index.ts";
 import { collectHandlers, type HandlerSource } from "./handlerResolver.ts";
 
 export interface LoadedNamespace {
@@ -23,8 +23,12 @@ export interface LoadedNamespace {
  * `TemplateError` listing every problem (template files, handler imports, unresolved
  * callables named with their template file and step).
  */
-export async function loadNamespaces(handlersDir: string, namespaces?: readonly string[]): Promise<LoadedNamespace[]> {
-  const { catalog, issues } = await collectTemplates(handlersDir, namespaces);
+export async function loadNamespaces(
+  handlersDir: string,
+  namespaces?: readonly string[],
+  options: LoadTemplateOptions = {},
+): Promise<LoadedNamespace[]> {
+  const { catalog, issues } = await collectTemplates(handlersDir, namespaces, options);
   if (catalog === null) throw new TemplateError(issues);
   const loaded: LoadedNamespace[] = [];
   for (const folder of catalog.namespaces) {

@@ -226,3 +226,61 @@ describe("parseTemplate", () => {
     expect((caught as TemplateError).message).toBe(`${FILE}: a template needs at least one step`);
   });
 });
+
+describe("environments overlays (tasker-core)", () => {
+  const withOverlays = {
+    name: "process_order",
+    version: "1.0.0",
+    steps: [
+      { name: "charge_card", handler: { callable: "charge_card", initialization: { gateway: "live", retries: 1 } }, retry: { max_attempts: 5, backoff_base_ms: 50 } },
+      { name: "email", dependencies: ["charge_card"], handler: { callable: "email" }, timeout_seconds: 300 },
+    ],
+    environments: {
+      test: {
+        steps: [
+          { name: "ALL", timeout_seconds: 10, retry: { max_attempts: 2 } },
+          { name: "charge_card", handler: { initialization: { gateway: "sandbox" } }, retry: { retryable: false } },
+        ],
+      },
+      production: { steps: [{ name: "email", timeout_seconds: 60 }] },
+    },
+  };
+  const inEnv = (environment: string | undefined, raw: unknown = withOverlays) =>
+    parseTemplate(raw, { file: FILE, namespace: "payments", ...(environment ? { environment } : {}) });
+
+  test("the_running_environment_overlays_timeouts_retry_and_initialization_in_order", () => {
+    const [charge, email] = inEnv("test").steps;
+    expect(charge!.timeoutSeconds).toBe(10);
+    expect(charge!.retry).toMatchObject({ maxAttempts: 2, backoffBaseMs: 50, retryable: false });
+    expect(charge!.handler.initialization).toEqual({ gateway: "sandbox", retries: 1 });
+    expect(email!.timeoutSeconds).toBe(10);
+    expect(email!.retry.maxAttempts).toBe(2);
+  });
+
+  test("another_environment_or_none_leaves_the_steps_as_written_except_its_own_overlay", () => {
+    const [charge, email] = inEnv(undefined).steps;
+    expect(charge!.retry.maxAttempts).toBe(5);
+    expect(charge!.handler.initialization).toEqual({ gateway: "live", retries: 1 });
+    expect(email!.timeoutSeconds).toBe(300);
+    expect(inEnv("production").steps[1]!.timeoutSeconds).toBe(60);
+    expect(inEnv("development").steps[1]!.timeoutSeconds).toBe(300);
+  });
+
+  test("an_overlay_naming_no_step_or_of_the_wrong_shape_is_an_issue_in_any_environment", () => {
+    const broken = {
+      ...minimal,
+      environments: { production: { steps: [{ name: "charge_crad", timeout_seconds: 5 }, { timeout_seconds: 5 }, { name: "ALL", retry: 3 }] }, staging: "x" },
+    };
+    expect(issuesOf(broken)).toEqual([
+      `${FILE}: environments.production.steps[0]: no step is named "charge_crad"`,
+      `${FILE}: environments.production.steps[1]: must be a map with a step name (or ALL)`,
+      `${FILE}: environments.production.steps[2].retry: must be a map`,
+      `${FILE}: environments.staging: must be a map with steps`,
+    ]);
+  });
+
+  test("an_overlaid_value_out_of_range_is_reported_like_the_step_s_own", () => {
+    const bad = { ...minimal, environments: { test: { steps: [{ name: "ALL", retry: { max_attempts: 1000 } }] } } };
+    expect(() => inEnv("test", bad)).toThrow("max_attempts");
+  });
+});
