@@ -185,6 +185,12 @@ function planDecision(
   return { kind: "create", outcome: "create_steps", steps: closed.steps, lateEdges: closed.lateEdges, batchCount: 0 };
 }
 
+/** The one batch_worker step that depends on the analyzer, when there is exactly one: what an outcome without `worker_template_name` means. */
+function soleWorkerOf(graph: TemplateGraph, analyzer: StepDefinition): string | undefined {
+  const workers = graph.template.steps.filter((s) => s.type === "batch_worker" && s.dependencies.includes(analyzer.name));
+  return workers.length === 1 ? workers[0]!.name : undefined;
+}
+
 function planBatches(
   graph: TemplateGraph,
   analyzer: StepDefinition,
@@ -210,7 +216,7 @@ function planBatches(
   let worker: StepDefinition | undefined;
   let configs: Record<string, unknown>[] = [];
   if (type === "create_batches") {
-    const found = workerTemplate(outcome["worker_template_name"], "worker_template_name");
+    const found = workerTemplate(outcome["worker_template_name"] ?? soleWorkerOf(graph, analyzer), "worker_template_name");
     if (typeof found === "string") return invalid(found, "invalid_worker_template");
     worker = found;
     const raw = outcome["cursor_configs"];

@@ -45,9 +45,13 @@ export async function invokeHandler(handler: StepHandler, ctx: StepContext, maxR
   if (value === undefined) value = null;
   const yielded = yieldedProgress(value);
   if (yielded !== undefined) return { ok: true, value: null, yielded: { checkpoint: yielded === null ? null : toCheckpointInput(yielded) } };
-  const problem = findNonJson(value);
+  const state = { undefinedMembers: false };
+  const problem = findNonJson(value, "result", 0, [], state);
   if (problem) return { ok: false, failure: stepFailure("invalid_result", `the handler's result is not JSON: ${problem}`, false) };
-  const bytes = Buffer.byteLength(JSON.stringify(value));
+  const text = JSON.stringify(value);
+  // `{ phone: undefined }` is `{}` in JSON: pass on what will be stored.
+  if (state.undefinedMembers) value = JSON.parse(text);
+  const bytes = Buffer.byteLength(text);
   if (bytes > maxResultBytes) {
     return {
       ok: false,

@@ -78,11 +78,11 @@ export function createCursorRanges(totalItems: number, batchSize: number, stepSi
 }
 
 /** An analyzer's result creating one batch step per config of the `workerTemplate` batch_worker step. */
-export function batchSuccessResult(workerTemplate: string, configs: readonly BatchWorkerConfig[], metadata: Record<string, unknown> = {}): Record<string, unknown> {
+export function batchSuccessResult(workerTemplate: string | null, configs: readonly BatchWorkerConfig[], metadata: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     batch_processing_outcome: {
       type: "create_batches",
-      worker_template_name: workerTemplate,
+      ...(workerTemplate === null ? {} : { worker_template_name: workerTemplate }),
       worker_count: configs.length,
       cursor_configs: configs.map((c) => ({ batch_id: c.batch_id, start_cursor: c.cursor_start, end_cursor: c.cursor_end, batch_size: c.row_count })),
       total_items: configs.reduce((sum, c) => sum + c.row_count, 0),
@@ -179,8 +179,20 @@ export abstract class BatchableStepHandler extends StepHandler {
     return createCursorRanges(totalItems, batchSize, stepSize, maxBatches);
   }
 
-  protected batchSuccess(workerTemplate: string, configs: BatchWorkerConfig[], metadata: Record<string, unknown> = {}): StepHandlerResult {
-    return StepHandlerResult.success(batchSuccessResult(workerTemplate, configs, metadata));
+  /**
+   * `batchSuccess(workerTemplate, configs, metadata?)`; the package's earlier
+   * `batchSuccess(configs, metadata?)` leaves the template out: the one batch_worker step that
+   * depends on this analyzer is meant.
+   */
+  protected batchSuccess(workerTemplate: string, configs: BatchWorkerConfig[], metadata?: Record<string, unknown>): StepHandlerResult;
+  protected batchSuccess(configs: BatchWorkerConfig[], metadata?: Record<string, unknown>): StepHandlerResult;
+  protected batchSuccess(
+    first: string | BatchWorkerConfig[],
+    second?: BatchWorkerConfig[] | Record<string, unknown>,
+    third: Record<string, unknown> = {},
+  ): StepHandlerResult {
+    if (Array.isArray(first)) return StepHandlerResult.success(batchSuccessResult(null, first, (second as Record<string, unknown> | undefined) ?? {}));
+    return StepHandlerResult.success(batchSuccessResult(first, (second as BatchWorkerConfig[] | undefined) ?? [], third));
   }
 
   protected noBatchesResult(reason: string, metadata: Record<string, unknown> = {}): StepHandlerResult {

@@ -16,7 +16,6 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
  * `getDependencyResult` null for a step that is not a completed ancestor).
  */
 export class StepContext {
-  readonly event = null;
   readonly taskUuid: string;
   readonly stepUuid: string;
   readonly correlationId: string;
@@ -55,6 +54,56 @@ export class StepContext {
     this.checkpoint = saved
       ? { cursor: saved.cursor, items_processed: saved.itemsProcessed, accumulated_results: saved.accumulated, timestamp: saved.savedAt }
       : null;
+  }
+
+  /**
+   * The step as tasker-core's worker received it (`TaskSequenceStep`): `task`, `workflow_step`
+   * (`attempts` before this execution, `checkpoint` as stored, `inputs`...), `dependency_results`.
+   * Handlers written against its raw event (`context.event?.workflow_step?.checkpoint`) read it here.
+   */
+  get event(): Record<string, unknown> {
+    const { task, step } = this.native;
+    return {
+      task: {
+        task_uuid: task.uuid,
+        namespace: task.namespace,
+        name: task.name,
+        version: task.version,
+        context: this.inputData,
+        correlation_id: task.correlationId,
+        parent_correlation_id: task.parentCorrelationId,
+      },
+      workflow_step: {
+        workflow_step_uuid: step.uuid,
+        task_uuid: task.uuid,
+        name: step.name,
+        template_step_name: step.templateStepName,
+        attempts: this.retryCount,
+        max_attempts: step.maxAttempts,
+        inputs: this.stepInputs,
+        checkpoint: this.checkpoint === null ? null : structuredClone(this.checkpoint),
+      },
+      dependency_results: this.dependencyResults,
+      step_definition: { name: step.templateStepName, handler: { callable: this.handlerName, initialization: this.stepConfig } },
+    };
+  }
+
+  /**
+   * The step in the package's earlier shape: `initialization`, `inputs`, and a batch step's
+   * `batch_config` (`batch_id`, `cursor_start`, `cursor_end`, `row_count`).
+   */
+  get step(): Record<string, unknown> {
+    const cursor = this.stepInputs["cursor"];
+    const batch = isRecord(cursor)
+      ? { batch_id: cursor["batch_id"], cursor_start: cursor["start_cursor"], cursor_end: cursor["end_cursor"], row_count: cursor["batch_size"] }
+      : undefined;
+    return {
+      name: this.native.step.name,
+      template_step_name: this.native.step.templateStepName,
+      initialization: this.stepConfig,
+      inputs: this.stepInputs,
+      ...(batch ? { batch_config: batch } : {}),
+    };
   }
 
   getInput<T = unknown>(key: string): T | undefined {

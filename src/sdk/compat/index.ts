@@ -8,7 +8,9 @@ export { StepHandlerResult, type OrchestrationMetadata } from "./stepHandlerResu
 export { PermanentError, RetryableError } from "./compatErrors.ts";
 export { StepContext, type DependencyResult } from "./compatStepContext.ts";
 export { StepHandler, isStepHandlerClass, type StepHandlerClass } from "./stepHandler.ts";
-export { Decision, DecisionHandler } from "./decisions.ts";
+export { Decision, DecisionHandler, DecisionHandler as DecisionStepHandler } from "./decisions.ts";
+/** What decision and batchable handlers return (names from the package's earlier releases). */
+export type { StepHandlerResult as DecisionResult, StepHandlerResult as BatchableResult } from "./stepHandlerResult.ts";
 export { ApiHandler, ApiResponse, applyAPI, type ApiClient, type BodyOptions } from "./apiHandler.ts";
 export {
   defineApiHandler,

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import {
+  BatchableStepHandler,
   Decision,
   defineDecisionHandler,
   defineHandler,
@@ -18,6 +19,7 @@ import { buildStepContext } from "../../../src/worker/stepContextBuilder.ts";
 import { noopTracing } from "../../../src/worker/handlerRunner.ts";
 import { silentLogger } from "../../../src/telemetry/logger.ts";
 import { claimedStep } from "../../support/claimedStep.ts";
+import { createTestContext } from "../../../src/testing/handlerTest.ts";
 
 const native = (overrides: Parameters<typeof claimedStep>[0] = {}): NativeContext =>
   buildStepContext(claimedStep(overrides), new AbortController().signal, silentLogger, noopTracing, () => Promise.resolve());
@@ -129,5 +131,34 @@ describe("functional handlers", () => {
     expect(await runDsl(skip)).toEqual({ decision_point_outcome: { type: "no_branches" }, reason: "nothing" });
     expect((route as unknown as { handlerName: string }).handlerName).toBe("R");
     expect(new route()).toBeInstanceOf(StepHandler);
+  });
+});
+
+describe("the package's earlier surface", () => {
+  test("event_and_step_give_the_raw_step_and_batch_config_and_batch_success_takes_configs_first", () => {
+    const { ctx } = createTestContext({
+      stepName: "work_001",
+      templateStepName: "work",
+      attempt: 2,
+      inputs: { cursor: { batch_id: "001", start_cursor: 0, end_cursor: 50, batch_size: 50 } },
+      checkpoint: { cursor: 20, itemsProcessed: 20, accumulated: { sum: 3 } },
+    });
+    const context = new StepContext(ctx, "Batch.Worker");
+    const event = context.event as { workflow_step: { attempts: number; checkpoint: { cursor: number } | null; name: string } };
+    expect(event.workflow_step.attempts).toBe(1);
+    expect(event.workflow_step.checkpoint?.cursor).toBe(20);
+    expect(event.workflow_step.name).toBe("work_001");
+    expect(context.step["batch_config"]).toEqual({ batch_id: "001", cursor_start: 0, cursor_end: 50, row_count: 50 });
+
+    class Analyzer extends BatchableStepHandler {
+      static override handlerName = "Batch.Analyzer";
+      call(): StepHandlerResult {
+        return this.batchSuccess([{ batch_id: "b1", cursor_start: 0, cursor_end: 10, row_count: 10, worker_index: 0, total_workers: 1 }], { total_rows: 10 });
+      }
+    }
+    const outcome = new Analyzer().call().result as { batch_processing_outcome: Record<string, unknown>; total_rows: number };
+    expect(outcome.total_rows).toBe(10);
+    expect("worker_template_name" in outcome.batch_processing_outcome).toBe(false);
+    expect(outcome.batch_processing_outcome["cursor_configs"]).toEqual([{ batch_id: "b1", start_cursor: 0, end_cursor: 10, batch_size: 10 }]);
   });
 });

@@ -179,6 +179,12 @@ describe("planStepOutcome: batches", () => {
     expect(plan.steps[0]!.timeoutSeconds).toBe(120);
   });
 
+  test("without_worker_template_name_the_one_batch_worker_of_the_analyzer_is_meant", () => {
+    const { worker_template_name: _omitted, ...unnamed } = ok;
+    expect(Object.keys(created(batches(unnamed)))).toHaveLength(6);
+    expect(created(batches({ ...unnamed, worker_template_name: null }))["process_csv_batch_ts_005"]).toEqual(["analyze_csv_ts:batch_dependency"]);
+  });
+
   test("no_batches_without_a_named_template_creates_nothing_and_with_one_a_no_op_placeholder", () => {
     expect(created(batches({ type: "no_batches" }))).toEqual({});
     const placeholder = batches({ type: "create_batches", worker_template_name: "process_csv_batch_ts", worker_count: 0, cursor_configs: [] });

@@ -35,6 +35,15 @@ describe("executeStep result checks", () => {
     expect((await run(() => value, 207)).result.error?.error_type).toBe("result_too_large");
   });
 
+  test("undefined_members_are_what_json_makes_of_them_and_a_date_is_still_refused", async () => {
+    const { result } = await run(() => ({ name: "x", phone: undefined, tags: [1, undefined], nested: { gone: undefined } }));
+    expect(result.success).toBe(true);
+    expect(result.result).toEqual({ name: "x", tags: [1, null], nested: {} });
+    expect(Object.keys(result.result as object)).toEqual(["name", "tags", "nested"]);
+    const dated = await run(() => ({ when: new Date(0) }));
+    expect(dated.result.error?.message).toContain("result.when is a Date, not a plain object");
+  });
+
   test("a_cyclic_result_is_an_invalid_result_naming_the_path", async () => {
     const node: Record<string, unknown> = { list: [] };
     (node["list"] as unknown[]).push({ back: node });
