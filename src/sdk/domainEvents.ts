@@ -28,6 +28,8 @@ export interface DomainEventSubscriber {
   /** `payment.processed`, `payment.*` (`*`: one dot-separated part), `payment.**` or `**` (any parts). */
   readonly pattern: string;
   readonly handle: (event: DomainEvent, tools: { log: Logger }) => unknown;
+  /** Whether an event name is for this subscriber, when not by `pattern` (tasker-core's subscribers). */
+  readonly matches?: (eventName: string) => boolean;
 }
 
 /**
@@ -40,6 +42,16 @@ export function onDomainEvent(pattern: string, handle: DomainEventSubscriber["ha
     throw new TypeError(`onDomainEvent: "${String(pattern)}" is not an event pattern (e.g. payment.* or payment.processed)`);
   }
   return Object.freeze({ [SUBSCRIBER]: true as const, pattern, handle });
+}
+
+/** A subscriber with its own name rule (tasker-core's `BaseSubscriber` patterns); not part of the SDK. */
+export function subscriberFor(pattern: string, matches: (eventName: string) => boolean, handle: DomainEventSubscriber["handle"]): DomainEventSubscriber {
+  return Object.freeze({ [SUBSCRIBER]: true as const, pattern, handle, matches });
+}
+
+/** Whether a subscriber receives an event of this name. */
+export function subscriberMatches(subscriber: DomainEventSubscriber, eventName: string): boolean {
+  return subscriber.matches ? subscriber.matches(eventName) : eventPatternMatches(subscriber.pattern, eventName);
 }
 
 export function isDomainEventSubscriber(value: unknown): value is DomainEventSubscriber {

@@ -28,7 +28,7 @@ import {
   type StepExecutionResult,
   type CheckpointInput,
 } from "./stepRepository.ts";
-import type { DomainEventSubscriber } from "../sdk/domainEvents.ts";
+import type { NamespaceEvents } from "./namespaceEvents.ts";
 import { createDomainEventPublisher } from "./domainEventPublisher.ts";
 import { createStepCompleter } from "./stepCompleter.ts";
 import { createTaskFinalizer } from "./taskFinalizer.ts";
@@ -40,8 +40,8 @@ export interface WorkerNamespace {
   templates: TaskTemplate[];
   /** A step of a template (by `template@version`, then template step name): its definition and handler. */
   stepFor(templateName: string, version: string, stepName: string): WorkerStep | undefined;
-  /** In-process subscribers to this namespace's fast domain events. */
-  subscribers: readonly DomainEventSubscriber[];
+  /** The domain event subscribers and custom publishers the namespace's modules export. */
+  events: NamespaceEvents;
 }
 
 /** What a worker knows of one template step, found once per execution. */
@@ -407,7 +407,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     }
     if (execution.result.success) log.info("step executed", fields);
     else log.warn("step failed", fields);
-    events.publish(step?.definition, claimed, recorded, ns.subscribers, traceHeaders(telemetry)?.["traceparent"]);
+    events.publish(step?.definition, claimed, recorded, ns.events, traceHeaders(telemetry)?.["traceparent"]);
     emitter.step(subject, "in_progress", outcome.state, { ...fields, submit_duration_ms: roundMs(submitMs) });
     reporter.stepResult(
       outcome.processed,
@@ -428,7 +428,7 @@ export function createWorker(deps: WorkerDeps): Worker {
     async start() {
       await deps.runner.warmUp();
       await registerTemplates(sql, deps.namespaces.flatMap((ns) => ns.templates));
-      await events.prepare(deps.namespaces.flatMap((ns) => ns.templates));
+      await events.prepare(deps.namespaces);
       for (const ns of deps.namespaces) {
         const queue = workerQueueName(ns.namespace);
         await queues.create(queue);

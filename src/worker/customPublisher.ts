@@ -3,24 +3,25 @@ import type { DomainEventDeclaration } from "../templates/taskTemplate.ts";
 import type { ClaimedStep, StepExecutionResult } from "./stepRepository.ts";
 
 /**
- * A declaration's custom publisher (`publisher: PaymentEventPublisher`): a registered
- * `BasePublisher` (tasker-core's SDK), or null for none, `default` or an unregistered name
- * (the event then carries the step's result, as tasker-core's `getOrDefault` does).
+ * A declaration's custom publisher (`publisher: PaymentEventPublisher`): the namespace's own
+ * (exported by its modules), else the process's `PublisherRegistry`; null for none, `default` or
+ * an unknown name (the event then carries the step's result, as tasker-core's `getOrDefault` does).
  */
-export function customPublisherFor(event: Pick<DomainEventDeclaration, "publisher">): BasePublisher | null {
+export function customPublisherFor(event: Pick<DomainEventDeclaration, "publisher">, own: ReadonlyMap<string, BasePublisher>): BasePublisher | null {
   if (event.publisher === null || event.publisher === "default") return null;
-  return PublisherRegistry.instance.get(event.publisher) ?? null;
+  return own.get(event.publisher) ?? PublisherRegistry.instance.get(event.publisher) ?? null;
 }
 
 /** Declared publishers no module registered, as `template step: name` lines for a start-up warning. */
 export function unregisteredPublishers(
   templates: ReadonlyArray<{ namespace: string; name: string; steps: ReadonlyArray<{ name: string; publishesEvents: readonly DomainEventDeclaration[] }> }>,
+  own: ReadonlyMap<string, BasePublisher>,
 ): string[] {
   const lines: string[] = [];
   for (const template of templates) {
     for (const step of template.steps) {
       for (const event of step.publishesEvents) {
-        if (event.publisher !== null && !PublisherRegistry.instance.isRegistered(event.publisher)) {
+        if (event.publisher !== null && !own.has(event.publisher) && !PublisherRegistry.instance.isRegistered(event.publisher)) {
           lines.push(`${template.namespace}/${template.name} step ${step.name}: ${event.name} names publisher ${event.publisher}`);
         }
       }

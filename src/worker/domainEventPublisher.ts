@@ -5,10 +5,11 @@ import type { DomainEventDeclaration, StepDefinition, TaskTemplate } from "../te
 import { compileInputSchema } from "../templates/validateTaskContext.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
-import { eventPatternMatches, type DomainEvent, type DomainEventSubscriber } from "../sdk/domainEvents.ts";
+import { subscriberMatches, type DomainEvent, type DomainEventSubscriber } from "../sdk/domainEvents.ts";
 import type { ClaimedStep, StepExecutionResult } from "./stepRepository.ts";
 import { bindCompatLogger } from "../sdk/compat/compatLogger.ts";
 import { compatListeners, startCompatSubscribers, toCompatEvent } from "./compatEventBus.ts";
+import type { NamespaceEvents } from "./namespaceEvents.ts";
 import { customPublisherFor, publisherInputs, shapeEvent, unregisteredPublishers } from "./customPublisher.ts";
 
 /** The PGMQ queue external consumers read a namespace's durable domain events from. */
@@ -54,7 +55,7 @@ export function createDomainEventPublisher(deps: { queues: QueueClient; telemetr
   const dispatch = (envelope: DomainEvent, subscribers: readonly DomainEventSubscriber[], fields: Record<string, unknown>): void => {
     const { namespace } = envelope.metadata;
     const deliveries: Array<{ pattern: string; run: () => unknown }> = [];
-    for (const subscriber of subscribers.filter((s) => eventPatternMatches(s.pattern, envelope.event_name))) {
+    for (const subscriber of subscribers.filter((s) => subscriberMatches(s, envelope.event_name))) {
       const log = deps.logger.child({ ...fields, subscriber_pattern: subscriber.pattern });
       deliveries.push({ pattern: subscriber.pattern, run: () => subscriber.handle(structuredClone(envelope), { log }) });
     }
@@ -90,14 +91,14 @@ export function createDomainEventPublisher(deps: { queues: QueueClient; telemetr
     event: DomainEventDeclaration,
     claimed: ClaimedStep,
     result: StepExecutionResult,
-    subscribers: readonly DomainEventSubscriber[],
+    ns: NamespaceEvents,
     traceparent: string | undefined,
   ) => {
     const namespace = claimed.task.namespace;
     const fields = { event_name: event.name, namespace, correlation_id: claimed.task.correlation_id, task_uuid: claimed.task.task_uuid, step_uuid: claimed.step.step_uuid };
     let payload: unknown = result.success ? result.result : { error: result.error };
     let extraMetadata: Record<string, unknown> = {};
-    const publisher = customPublisherFor(event);
+    const publisher = customPublisherFor(event, ns.publishers);
     const publisherFailed = (error: Error): void => {
       if (publisher) hook(fields, "onPublishError", () => publisher.onPublishError(event.name, error, payload as Record<string, unknown>));
     };
@@ -156,7 +157,7 @@ export function createDomainEventPublisher(deps: { queues: QueueClient; telemetr
         return fail(fields, "publisher_error", `publisher ${publisher.publisherName}: ${toError(error).message}`);
       }
     }
-    if (event.deliveryMode !== "durable") dispatch(envelope, subscribers, fields);
+    if (event.deliveryMode !== "durable") dispatch(envelope, ns.subscribers, fields);
     if (durable(event)) {
       const started = performance.now();
       try {
@@ -173,10 +174,11 @@ export function createDomainEventPublisher(deps: { queues: QueueClient; telemetr
 
   return {
     /** Creates the durable event queues the templates need (at worker start). */
-    async prepare(templates: readonly TaskTemplate[]): Promise<void> {
-      const namespaces = new Set(templates.filter((t) => t.steps.some((s) => s.publishesEvents.some(durable))).map((t) => t.namespace));
-      for (const namespace of namespaces) await deps.queues.create(domainEventQueueName(namespace));
-      for (const line of unregisteredPublishers(templates)) {
+    async prepare(namespaces: ReadonlyArray<{ templates: readonly TaskTemplate[]; events: NamespaceEvents }>): Promise<void> {
+      const templates = namespaces.flatMap((ns) => ns.templates);
+      const durableNamespaces = new Set(templates.filter((t) => t.steps.some((s) => s.publishesEvents.some(durable))).map((t) => t.namespace));
+      for (const namespace of durableNamespaces) await deps.queues.create(domainEventQueueName(namespace));
+      for (const line of namespaces.flatMap((ns) => unregisteredPublishers(ns.templates, ns.events.publishers))) {
         deps.logger.warn("domain event publisher not registered: its events carry the step's result", { declaration: line });
       }
       bindCompatLogger(deps.logger);
@@ -188,12 +190,12 @@ export function createDomainEventPublisher(deps: { queues: QueueClient; telemetr
       definition: StepDefinition | undefined,
       claimed: ClaimedStep,
       result: StepExecutionResult,
-      subscribers: readonly DomainEventSubscriber[],
+      ns: NamespaceEvents,
       traceparent?: string,
     ): void {
       for (const event of definition?.publishesEvents ?? []) {
         if (!eventConditionMet(event, result)) continue;
-        void publishOne(event, claimed, result, subscribers, traceparent).catch((error: unknown) =>
+        void publishOne(event, claimed, result, ns, traceparent).catch((error: unknown) =>
           fail({ event_name: event.name, namespace: claimed.task.namespace }, "publish_error", toError(error).message),
         );
       }

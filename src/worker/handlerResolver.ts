@@ -3,8 +3,7 @@ import { resolveRealPath } from "../runtime/index.ts";
 import type { StepHandler } from "../sdk/index.ts";
 import { isStepHandlerClass, type StepHandlerClass } from "../sdk/compat/stepHandler.ts";
 import { classLookup, MODULE_PATH_CALLABLE } from "./classLookup.ts";
-import { registerEventExports } from "../sdk/compat/domainEvents.ts";
-import { isDomainEventSubscriber, type DomainEventSubscriber } from "../sdk/domainEvents.ts";
+import { createEventExportCollector, emptyNamespaceEvents, type NamespaceEvents } from "./namespaceEvents.ts";
 import { listNamespaceFiles, type NamespaceFile, type TemplateIssue } from "../templates/index.ts";
 import {
   HandlerModuleError,
@@ -41,8 +40,8 @@ export interface HandlerResolution {
   notFound: Map<string, string>;
   /** Import failures, ambiguous callables, files escaping the handlers directory. */
   issues: TemplateIssue[];
-  /** In-process domain event subscribers (`onDomainEvent`) exported by the folder's modules. */
-  subscribers: DomainEventSubscriber[];
+  /** The domain event subscribers and custom publishers the folder's modules export. */
+  events: NamespaceEvents;
 }
 
 interface LoadedModule {
@@ -216,7 +215,7 @@ export async function collectHandlers(
   callables: ReadonlyArray<string | { callable: string; resolver: string | null }>,
   options: ResolveHandlersOptions = {},
 ): Promise<HandlerResolution> {
-  const result: HandlerResolution = { handlers: new Map(), sources: new Map(), missing: [], notFound: new Map(), issues: [], subscribers: [] };
+  const result: HandlerResolution = { handlers: new Map(), sources: new Map(), missing: [], notFound: new Map(), issues: [], events: emptyNamespaceEvents() };
   const folder = options.display ?? join(namespaceDir);
   let nsReal: string;
   let rootReal: string;
@@ -238,13 +237,10 @@ export async function collectHandlers(
     modules.push({ file, imported });
   }
   const registry = registryOf(modules, folder, result.issues);
+  const collectEvents = createEventExportCollector(result.events, result.issues);
   for (const m of modules) {
     if (!m.imported.ok) continue;
-    for (const value of Object.values(m.imported.exports)) {
-      registerEventExports(value);
-      const found = Array.isArray(value) ? value.filter(isDomainEventSubscriber) : isDomainEventSubscriber(value) ? [value] : [];
-      for (const subscriber of found) if (!result.subscribers.includes(subscriber)) result.subscribers.push(subscriber);
-    }
+    for (const value of Object.values(m.imported.exports)) collectEvents(value, m.file.display);
   }
   const wanted = new Map<string, string | null>();
   for (const entry of callables) {

@@ -1,8 +1,8 @@
 import type { StepHandler } from "../sdk/index.ts";
 import type { StepHandlerClass } from "../sdk/compat/stepHandler.ts";
-import type { DomainEventSubscriber } from "../sdk/domainEvents.ts";
 import { collectTemplates, TemplateError, type LoadedTemplate, type LoadTemplateOptions } from "../templates/index.ts";
 import { collectHandlers, type HandlerSource } from "./handlerResolver.ts";
+import type { NamespaceEvents } from "./namespaceEvents.ts";
 
 export interface LoadedNamespace {
   namespace: string;
@@ -13,8 +13,8 @@ export interface LoadedNamespace {
   handlers: ReadonlyMap<string, StepHandler | StepHandlerClass>;
   /** The module and export of each handler, for handler threads. */
   sources: ReadonlyMap<string, HandlerSource>;
-  /** In-process subscribers to the namespace's fast domain events. */
-  subscribers: readonly DomainEventSubscriber[];
+  /** The domain event subscribers and custom publishers the namespace's modules export. */
+  events: NamespaceEvents;
 }
 
 /**
@@ -51,7 +51,7 @@ export async function loadNamespaces(
       templates: folder.templates,
       handlers: resolution.handlers,
       sources: resolution.sources,
-      subscribers: resolution.subscribers,
+      events: resolution.events,
     });
   }
   if (issues.length > 0) throw new TemplateError(issues);

@@ -21,6 +21,6 @@ export function toWorkerNamespace(loaded: LoadedNamespace): WorkerNamespace {
     namespace: loaded.namespace,
     templates: loaded.templates.map((t) => t.template),
     stepFor: (name, version, stepName) => index.get(`${name}@${version}`)?.get(stepName),
-    subscribers: loaded.subscribers,
+    events: loaded.events,
   };
 }

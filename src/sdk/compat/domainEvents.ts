@@ -5,9 +5,9 @@ import { compatLogger, type CompatLogger } from "./compatLogger.ts";
  * `BaseSubscriber`, their registries). A publisher named by a declaration's `publisher:` shapes
  * the event (payload, extra metadata, whether to publish); the engine validates and delivers
  * it. Subscribers receive `fast` and `broadcast` events in the worker process, in tasker-core's
- * camelCase shape. Exported classes are found in the handlers folder like handler classes;
- * `PublisherRegistry.instance.register(...)` / `SubscriberRegistry.instance.register(...)` at a
- * module's top level work too.
+ * camelCase shape. Classes exported from a namespace folder's modules serve that namespace
+ * (found like handler classes); `PublisherRegistry.instance.register(...)` /
+ * `SubscriberRegistry.instance.register(...)` at a module's top level serve the whole process.
  */
 
 const log = compatLogger("domain-events");
@@ -440,39 +440,4 @@ export class SubscriberRegistry {
     this.#classes.length = 0;
     this.#ofClass.clear();
   }
-}
-
-/** Whether an export is a concrete subclass of `base` (not `base` itself). */
-function isSubclassOf(value: unknown, base: abstract new (...args: never[]) => unknown): boolean {
-  return typeof value === "function" && value !== base && value.prototype instanceof base;
-}
-
-/**
- * Registers what a handler module exports: publisher instances and classes (instantiated with
- * no arguments) and subscriber classes and instances. Already registered ones are left as they are.
- */
-export function registerEventExports(value: unknown): void {
-  const values = Array.isArray(value) ? (value as unknown[]) : [value];
-  for (const item of values) {
-    if (item instanceof BasePublisher) registerPublisherOnce(item);
-    else if (isSubclassOf(item, BasePublisher) && item !== DefaultPublisher) {
-      try {
-        registerPublisherOnce(new (item as new () => BasePublisher)());
-      } catch (error) {
-        log.error({ publisherClass: (item as { name: string }).name, error: String(error) }, "Failed to instantiate publisher");
-      }
-    } else if (item instanceof BaseSubscriber) SubscriberRegistry.instance.registerInstance(item);
-    else if (isSubclassOf(item, BaseSubscriber)) SubscriberRegistry.instance.register(item as SubscriberClass);
-  }
-}
-
-function registerPublisherOnce(publisher: BasePublisher): void {
-  const registry = PublisherRegistry.instance;
-  const known = registry.get(publisher.publisherName);
-  if (known === publisher || (known && known.constructor === publisher.constructor)) return;
-  if (known) {
-    log.error({ publisherName: publisher.publisherName }, "Two publishers share a name; the first one registered is used");
-    return;
-  }
-  if (!registry.isFrozen) registry.register(publisher);
 }
