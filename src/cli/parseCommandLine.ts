@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { DATABASE_MODES, type DatabaseMode } from "../config/configSchema.ts";
 import { isClientGroup, parseClientCommand, type ClientCommand } from "./client/clientCommand.ts";
 import { UsageError } from "./usageError.ts";
 
@@ -6,6 +7,8 @@ export type Role = "orchestration" | "worker" | "combined";
 export type QueueMode = "hybrid" | "event" | "polling";
 export const ROLES: readonly Role[] = ["orchestration", "worker", "combined"];
 export const MODES: readonly QueueMode[] = ["hybrid", "event", "polling"];
+export type DbAction = "status" | "stop" | "reset";
+export const DB_ACTIONS: readonly DbAction[] = ["status", "stop", "reset"];
 
 export interface RoleOptions {
   role: Role;
@@ -14,6 +17,7 @@ export interface RoleOptions {
   port: number | undefined;
   mode: QueueMode | undefined;
   migrate: boolean;
+  databaseMode: DatabaseMode | undefined;
 }
 
 export type Command =
@@ -21,6 +25,7 @@ export type Command =
   | { kind: "version" }
   | { kind: "migrate" }
   | { kind: "types"; handlersDir: string | undefined }
+  | { kind: "db"; action: DbAction; yes: boolean }
   | { kind: "config-check"; role: Role | undefined }
   | { kind: "role"; options: RoleOptions }
   | { kind: "client"; command: ClientCommand };
@@ -32,6 +37,7 @@ const ROLE_FLAGS = {
   port: { type: "string" },
   mode: { type: "string" },
   migrate: { type: "boolean" },
+  "database-mode": { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "v" },
 } as const;
@@ -67,6 +73,14 @@ export function parseCommandLine(argv: string[]): Command {
     if (values["help"]) return { kind: "help" };
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" after migrate`);
     return { kind: "migrate" };
+  }
+  if (first === "db") {
+    const { positionals, values } = parse(argv.slice(1), { yes: { type: "boolean" }, help: { type: "boolean", short: "h" } });
+    if (values["help"]) return { kind: "help" };
+    const [action, extra] = positionals;
+    if (action === undefined) throw new UsageError(`tasker db needs a command: ${DB_ACTIONS.join(", ")}`);
+    if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
+    return { kind: "db", action: oneOf("tasker db", action, DB_ACTIONS), yes: values["yes"] === true };
   }
   if (first === "types") {
     const { positionals, values } = parse(argv.slice(1), { handlers: { type: "string" }, help: { type: "boolean", short: "h" } });
@@ -104,6 +118,7 @@ export function parseCommandLine(argv: string[]): Command {
       port: typeof port === "string" ? parsePort(port) : undefined,
       mode: typeof mode === "string" ? oneOf("--mode", mode, MODES) : undefined,
       migrate: values["migrate"] === true,
+      databaseMode: typeof values["database-mode"] === "string" ? oneOf("--database-mode", values["database-mode"], DATABASE_MODES) : undefined,
     },
   };
 }

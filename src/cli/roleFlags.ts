@@ -20,6 +20,7 @@ export function roleFlags(options: RoleOptions): FlagOverride[] {
     flags.push({ key, value: options.port, source: "flag --port" });
   }
   if (options.mode !== undefined) flags.push({ key: "queues.mode", value: options.mode, source: "flag --mode" });
+  if (options.databaseMode !== undefined) flags.push({ key: "database.mode", value: options.databaseMode, source: "flag --database-mode" });
   if (options.migrate) flags.push({ key: "database.migrate_on_start", value: true, source: "flag --migrate" });
   return flags;
 }

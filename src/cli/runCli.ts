@@ -4,7 +4,9 @@ import { ConfigError, TaskerError, toError } from "../lib/errors.ts";
 import { createLoggerFromConfig } from "../telemetry/createLoggerFromConfig.ts";
 import { VERSION } from "../version.ts";
 import { runClientCommand } from "./client/runClientCommand.ts";
+import { resolveDatabase } from "../db/embedded/resolveDatabase.ts";
 import { configCheckCommand } from "./configCheckCommand.ts";
+import { dbCommand } from "./dbCommand.ts";
 import { migrateCommand } from "./migrateCommand.ts";
 import { parseCommandLine, type Command } from "./parseCommandLine.ts";
 import { roleFlags, type FlagOverride } from "./roleFlags.ts";
@@ -64,12 +66,18 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     switch (command.kind) {
       case "config-check":
         return configCheckCommand(resolved, io.stdout);
+      case "db":
+        return await dbCommand(command.action, command.yes, resolved, io.cwd, line(io.stdout));
       case "migrate":
-        return await migrateCommand(resolved, logger, line(io.stdout));
+        return await migrateCommand(await resolveDatabase(resolved, logger, io.cwd), logger, line(io.stdout));
       case "role":
-        return await startRole(command.options.role, resolved, logger).done;
+        return await startRole(command.options.role, await resolveDatabase(resolved, logger, io.cwd), logger).done;
     }
   } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`tasker: ${error.message}\n`);
+      return 2;
+    }
     const err = toError(error);
     io.stderr(`tasker: ${err instanceof TaskerError ? `${err.code}: ` : ""}${err.message}\n`);
     return 1;

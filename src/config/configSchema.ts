@@ -132,6 +132,9 @@ const authSchema = v.pipe(
 );
 
 export const QUEUE_MODES = ["hybrid", "event", "polling"] as const;
+/** Which PostgreSQL a process uses (`database.mode`). */
+export const DATABASE_MODES = ["auto", "url", "embedded"] as const;
+export type DatabaseMode = (typeof DATABASE_MODES)[number];
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
 export const LOG_FORMATS = ["auto", "json", "pretty"] as const;
 export const OTLP_PROTOCOLS = ["http/protobuf", "http/json"] as const;
@@ -158,6 +161,12 @@ export const configSchema = object({
   database: object({
     url: postgresUrl,
     migrate_on_start: flag,
+    mode: oneOf(DATABASE_MODES),
+    embedded: object({
+      data_dir: nonEmptyString,
+      bin_dir: v.string("must be a string"),
+      port: integerIn(0, 65535),
+    }),
     pool: object({
       max_connections: integerIn(1, 1000),
       idle_timeout_seconds: integerIn(0),

@@ -6,4 +6,4 @@ export { CONFIG_DEFAULTS } from "./configDefaults.ts";
 export { describeConfigKeys, type ConfigKeyDescription } from "./describeConfigKeys.ts";
 export { envVarName } from "./envOverrides.ts";
 export { CONFIG_ENVIRONMENTS, type ConfigEnvironment } from "./configEnvironment.ts";
-export { configSchema, LOG_FORMATS, LOG_LEVELS, QUEUE_MODES, type TaskerConfig } from "./configSchema.ts";
+export { configSchema, DATABASE_MODES, LOG_FORMATS, LOG_LEVELS, QUEUE_MODES, type DatabaseMode, type TaskerConfig } from "./configSchema.ts";

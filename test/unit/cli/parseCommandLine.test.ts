@@ -27,7 +27,7 @@ describe("parseCommandLine", () => {
         handlersDir: "/srv/handlers",
         port: 9001,
         mode: "polling",
-        migrate: true,
+        migrate: true, databaseMode: undefined,
       },
     });
   });
@@ -55,7 +55,7 @@ describe("parseCommandLine", () => {
 
 describe("roleFlags", () => {
   test("port_flag_sets_the_worker_port_for_workers_and_the_api_port_otherwise", () => {
-    const base = { namespaces: [], handlersDir: undefined, mode: undefined, migrate: false, port: 9000 };
+    const base = { namespaces: [], handlersDir: undefined, mode: undefined, migrate: false, databaseMode: undefined, port: 9000 };
     expect(roleFlags({ ...base, role: "worker" })).toEqual([{ key: "web.worker_port", value: 9000, source: "flag --port" }]);
     expect(roleFlags({ ...base, role: "combined" })).toEqual([{ key: "web.port", value: 9000, source: "flag --port" }]);
   });
