@@ -1,5 +1,6 @@
 import { connect } from "node:net";
 import { resolve } from "node:path";
+import { CONFIG_DEFAULTS } from "../../config/configDefaults.ts";
 import type { ResolvedConfig } from "../../config/index.ts";
 import { deepFreeze } from "../../config/deepFreeze.ts";
 import type { Logger } from "../../telemetry/logger.ts";
@@ -23,13 +24,16 @@ function answers(url: string): Promise<boolean> {
 }
 
 /**
- * `embedded`: yes; `url`: no; `auto`: yes when no URL was configured anywhere (file, env, flag)
- * and nothing answers at the default one.
+ * `embedded`: yes; `url`: no; `auto`: yes when no URL was asked for (a variable or flag, or a file
+ * naming another server than the default; the repository's base file only restates it) and
+ * nothing answers at the default one.
  */
 export async function wantsEmbedded(resolved: ResolvedConfig, probe: (url: string) => Promise<boolean> = answers): Promise<boolean> {
   const { mode, url } = resolved.config.database;
   if (mode !== "auto") return mode === "embedded";
-  return resolved.sources["database.url"] === "default" && !(await probe(url));
+  const source = resolved.sources["database.url"] ?? "default";
+  const asked = url !== CONFIG_DEFAULTS.database.url || source.startsWith("env ") || source.startsWith("flag ");
+  return !asked && !(await probe(url));
 }
 
 /** The embedded server's settings from the config (paths relative to `cwd`). */

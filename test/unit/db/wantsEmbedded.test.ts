@@ -1,8 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { loadConfig } from "../../../src/config/index.ts";
 import { wantsEmbedded } from "../../../src/db/embedded/resolveDatabase.ts";
+import { REPO_ROOT } from "../../support/binary.ts";
 
-const resolvedWith = (env: Record<string, string>) => loadConfig({ env, cwd: "/nonexistent-tasker-config" });
+const resolvedWith = (env: Record<string, string>, cwd = "/nonexistent-tasker-config") => loadConfig({ env, cwd });
 const probe = (answers: boolean) => {
   const calls: string[] = [];
   return { calls, fn: (url: string) => (calls.push(url), Promise.resolve(answers)) };
@@ -14,6 +15,9 @@ describe("database.mode", () => {
     expect(await wantsEmbedded(await resolvedWith({}), silent.fn)).toBe(true);
     expect(silent.calls).toEqual(["postgres://postgres@127.0.0.1:5432/tasker"]);
     expect(await wantsEmbedded(await resolvedWith({}), probe(true).fn)).toBe(false);
+    // The repository's config/ restates the default URL in base/database.toml: still not asked for.
+    expect(await wantsEmbedded(await resolvedWith({}, REPO_ROOT), probe(false).fn)).toBe(true);
+    expect(await wantsEmbedded(await resolvedWith({ DATABASE_URL: "postgres://postgres@127.0.0.1:5432/tasker" }), probe(false).fn)).toBe(false);
     const unasked = probe(false);
     expect(await wantsEmbedded(await resolvedWith({ DATABASE_URL: "postgres://db.example:5432/app" }), unasked.fn)).toBe(false);
     expect(unasked.calls).toEqual([]);
