@@ -1,3 +1,8 @@
+import { resolve } from "node:path";
+import { CONFIG_DEFAULTS } from "../config/configDefaults.ts";
+import { ensureEmbeddedServer } from "../db/embedded/embeddedServer.ts";
+import { acceptsConnections } from "../db/embedded/resolveDatabase.ts";
+import { findEmbeddedBinaries } from "../db/embedded/serverBinaries.ts";
 import postgres, { type Sql } from "postgres";
 import { migrate } from "../db/migrator.ts";
 import { TaskerError } from "../lib/errors.ts";
@@ -14,7 +19,7 @@ export interface WorkflowTestOptions {
   handlersDir: string;
   /** Only these namespaces (default: every folder). */
   namespaces?: string[];
-  /** A server the test may create a database on (default DATABASE_URL, else postgres@127.0.0.1:5432). */
+  /** A server the test may create a database on (default DATABASE_URL, else postgres@127.0.0.1:5432 when it answers, else the embedded PostgreSQL). */
   databaseUrl?: string;
   /** `"none"` runs handlers in the test's own event loop (default, fastest); `"thread"` as in production. */
   isolation?: "none" | "thread";
@@ -39,12 +44,26 @@ export interface WorkflowTest {
 }
 
 /**
+ * postgres@127.0.0.1:5432 when it answers, else the embedded PostgreSQL (`./.tasker/pgdata`,
+ * started or reused as `npm start` does), so workflow tests run on a machine without a server.
+ */
+async function defaultServer(): Promise<string> {
+  if (await acceptsConnections(DEFAULT_URL)) return DEFAULT_URL;
+  const defaults = CONFIG_DEFAULTS.database.embedded;
+  const server = await ensureEmbeddedServer(
+    { binDir: findEmbeddedBinaries(defaults.bin_dir), dataDir: resolve(defaults.data_dir), port: defaults.port },
+    "postgres",
+  );
+  return server.url;
+}
+
+/**
  * Runs a handlers directory's workflows in this process against a database of its own (created
  * on the server, migrated, dropped by `stop()`): what a handler author's `bun test` needs to run
  * a whole workflow in seconds.
  */
 export async function startWorkflowTest(options: WorkflowTestOptions): Promise<WorkflowTest> {
-  const serverUrl = new URL(options.databaseUrl ?? process.env["DATABASE_URL"] ?? DEFAULT_URL);
+  const serverUrl = new URL(options.databaseUrl ?? process.env["DATABASE_URL"] ?? (await defaultServer()));
   made += 1;
   const name = `tasker_workflow_test_${process.pid}_${made}`;
   const admin = postgres(serverUrl.href, { max: 1, onnotice: () => {} });

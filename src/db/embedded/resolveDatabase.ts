@@ -9,7 +9,7 @@ import { ensureEmbeddedServer, type EmbeddedSettings } from "./embeddedServer.ts
 import { findEmbeddedBinaries } from "./serverBinaries.ts";
 
 /** Whether something accepts TCP connections at the URL's host and port (within a second). */
-function answers(url: string): Promise<boolean> {
+export function acceptsConnections(url: string): Promise<boolean> {
   const { hostname, port } = new URL(url);
   return new Promise((done) => {
     const socket = connect({ host: hostname.replace(/^\[|\]$/g, ""), port: Number(port || 5432) });
@@ -28,7 +28,7 @@ function answers(url: string): Promise<boolean> {
  * naming another server than the default; the repository's base file only restates it) and
  * nothing answers at the default one.
  */
-export async function wantsEmbedded(resolved: ResolvedConfig, probe: (url: string) => Promise<boolean> = answers): Promise<boolean> {
+export async function wantsEmbedded(resolved: ResolvedConfig, probe: (url: string) => Promise<boolean> = acceptsConnections): Promise<boolean> {
   const { mode, url } = resolved.config.database;
   if (mode !== "auto") return mode === "embedded";
   const source = resolved.sources["database.url"] ?? "default";
