@@ -74,9 +74,11 @@ test(
       // Resubscribed: new steps are claimed from notifications again, not only by the poller. On a
       // loaded machine the fallback poll can win every race of one small round, so up to 5 rounds.
       const mark = worker.logs().length;
+      const after: string[] = [];
       for (let round = 0; round < 5; round += 1) {
-        const after = await createMany(size(6, 30), { concurrency: 2, spacingMs: 50 }, (i) => mixedTask(i + round * 100, 20), () => [orchestration]);
-        await waitForTasks(db.sql, after, ["complete"]);
+        const batch = await createMany(size(6, 30), { concurrency: 2, spacingMs: 50 }, (i) => mixedTask(i + round * 100, 20), () => [orchestration]);
+        after.push(...batch);
+        await waitForTasks(db.sql, batch, ["complete"]);
         if (claims(worker, mark).some((c) => c.source === "notify")) break;
       }
       const afterClaims = claims(worker, mark);
