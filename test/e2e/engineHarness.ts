@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import type { Sql } from "postgres";
-import { REPO_ROOT, spawnTasker, type TaskerProcess } from "../support/binary.ts";
+import { REPO_ROOT, spawnTasker, type SpawnOptions, type TaskerProcess } from "../support/binary.ts";
 import { freePort } from "../support/ports.ts";
 import { waitFor } from "../support/waitFor.ts";
 
@@ -27,6 +27,8 @@ export interface StartRoleOptions {
   handlersDir?: string;
   namespaces?: string[];
   env?: Record<string, string>;
+  /** How to start tasker (default: the compiled binary). */
+  spawn?: (args: string[], options: SpawnOptions) => TaskerProcess;
 }
 
 /** Spawns one role with JSON logs at info level and waits for its `ready` line. */
@@ -37,7 +39,7 @@ export async function startRole(role: Role, options: StartRoleOptions): Promise<
     args.push("--handlers", options.handlersDir ?? SHIPPED_HANDLERS);
     for (const ns of options.namespaces ?? []) args.push("--namespace", ns);
   }
-  const proc = spawnTasker(args, {
+  const proc = (options.spawn ?? spawnTasker)(args, {
     env: {
       DATABASE_URL: options.databaseUrl,
       TASKER_TELEMETRY__LOG_FORMAT: "json",

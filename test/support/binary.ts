@@ -38,7 +38,12 @@ async function collect(stream: ReadableStream<Uint8Array>, sink: { text: string 
 
 export function spawnTasker(args: string[], options: SpawnOptions = {}): TaskerProcess {
   assertBinaryBuilt();
-  const child = Bun.spawn([BINARY, ...args], {
+  return spawnCommand([BINARY, ...args], options);
+}
+
+/** Runs tasker through any command (the binary, or a runtime and src/main.ts), collecting its output. */
+export function spawnCommand(command: string[], options: SpawnOptions = {}): TaskerProcess {
+  const child = Bun.spawn(command, {
     cwd: options.cwd ?? REPO_ROOT,
     env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "/tmp", TASKER_ENV: "test", ...options.env },
     stdout: "pipe",

@@ -1,13 +1,12 @@
 /**
- * Entry of a handler thread (a Bun Worker started by handlerThreadPool). It imports handler
+ * Entry of a handler thread (a Worker started by handlerThreadPool through the runtime). It imports handler
  * modules itself, builds `ctx` from the claimed step it is sent, runs one handler at a time and
  * posts back how it ended. Logs and span changes travel to the worker as messages; the heap size
  * is posted every HEAP_REPORT_MS so the pool can stop a handler that exhausts memory.
  * A second entry point of the compiled binary (package.json "build").
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import { heapBytes } from "../../runtime/handlerThreads.ts";
-import { registerSdkModule } from "../../runtime/registerSdkModule.ts";
+import { heapBytes, registerSdkModule } from "../../runtime/index.ts";
 import type { StepHandler, StepSpan } from "../../sdk/stepContext.ts";
 import type { StepHandlerClass } from "../../sdk/compat/stepHandler.ts";
 import { asNativeHandler } from "../../sdk/compat/toNativeHandler.ts";

@@ -60,14 +60,15 @@ const MIB = 1024 * 1024;
 export function describeThreadError(event: Pick<ErrorEvent, "message" | "error">): string {
   if (event.error instanceof Error) return event.error.message;
   const text = event.message || toError(event.error).message;
-  const line = /^(?:error|[A-Za-z]*Error): (.+)$/m.exec(text);
+  // Deno's is `Uncaught Error: <message>` or `Uncaught (in promise) Error: <message>`.
+  const line = /^(?:Uncaught (?:\(in promise\) )?)?(?:error|[A-Za-z]*Error): (.+)$/m.exec(text);
   return line?.[1] ?? (text.split("\n").find((l) => l.trim() !== "") ?? "unknown error");
 }
 
 const crashed = (message: string): StepFailure => stepFailure("handler_crashed", message, true);
 
 /**
- * Runs each handler call in a handler thread (worker.handler_isolation = "thread"): a Bun Worker
+ * Runs each handler call in a handler thread (worker.handler_isolation = "thread"): a Worker of the runtime (Bun or Deno)
  * with its own event loop and heap, one call at a time. A handler that never yields is stopped
  * when its abort grace passes after the timeout; one whose thread grows past maxMemoryBytes is
  * stopped at once (`memory_limit_exceeded`); one that crashes its thread (an uncaught error in a

@@ -1,16 +1,4 @@
-export interface HttpServer {
-  readonly port: number;
-  readonly hostname: string;
-  stop(): Promise<void>;
-}
-
-export interface ServeOptions {
-  hostname: string;
-  port: number;
-  fetch: (request: Request) => Response | Promise<Response>;
-  /** Largest request body accepted by the server itself (bytes). */
-  maxRequestBodySize?: number;
-}
+import type { HttpServer, ServeOptions } from "../runtime.ts";
 
 export function serveHttp(options: ServeOptions): HttpServer {
   const server = Bun.serve({
