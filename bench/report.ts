@@ -3,6 +3,8 @@
  * figure with its target beside it. Figures of repeated runs are medians of the runs'
  * percentiles (the header says how many runs).
  */
+import { join } from "node:path";
+import { readBlock } from "./support/readmeBlock.ts";
 import { renderBeforeAfter } from "./beforeAfter.ts";
 import { flaggedSeqScans } from "./explainReport.ts";
 import { fmtNs } from "./microBenchmarks.ts";
@@ -53,22 +55,6 @@ TASKER_ENV=production and log level warn; no-op steps come from \`bench/handlers
 | \`peerGraphile.ts\` | graphile-worker jobs/s and enqueue-to-start on the same server |
 | \`microBenchmarks.ts\` | mitata: CPU hot paths (message, template, result, executeStep) |
 | \`startupTime.ts\`, \`telemetryOverhead.ts\` | binary start to ready and idle RSS; whole tasks with tracing off and on |
-`;
-
-/** Measured by hand (README "Deno"), kept in every rendered report. */
-const DENO = `## Deno
-
-Not part of \`npm run bench\`: one run by hand on this machine (2 cores; other work kept the load
-average near 1.5), the combined role against a migrated database, spawn until \`/health/ready\`
-answers 200, RSS of the process 5 s after that (the handler thread pool's first thread included).
-Bun is \`dist/tasker\`; Deno 2.9.6 is \`deno run -A --config deno.json src/main.ts\` (\`npm run start:deno\`).
-
-| runtime | start-up to ready | idle RSS |
-|---|---|---|
-| Bun 1.4.5 (compiled binary) | 276 ms | 81.9 MiB |
-| Deno 2.9.6 (from source) | 569 ms | 121.5 MiB |
-
-Repeats under more load: Bun 242–630 ms, Deno 506–876 ms; the RSS stayed within 80–84 and 120–122 MiB.
 `;
 
 export function renderReport(r: RunResults, resultsFile: string, baseline?: { file: string; results: RunResults }): string {
@@ -355,6 +341,8 @@ ${table(["topology", "workflow", "telemetry off", "telemetry on", "p50 change"],
 `);
     }
   }
-  out.push(DENO);
+  // What benches of their own wrote into the README (runtimesAndServers.ts) stays.
+  const kept = readBlock(join(import.meta.dirname, "README.md"), "runtimes");
+  if (kept) out.push(kept);
   return `${out.join("\n")}\n`;
 }
