@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { CONFIG_DEFAULTS } from "../../config/configDefaults.ts";
 import type { ResolvedConfig } from "../../config/index.ts";
 import { deepFreeze } from "../../config/deepFreeze.ts";
+import { TaskerError } from "../../lib/errors.ts";
 import type { Logger } from "../../telemetry/logger.ts";
 import { ensureDatabase } from "../ensureDatabase.ts";
 import { ensureEmbeddedServer, type EmbeddedSettings } from "./embeddedServer.ts";
@@ -53,6 +54,12 @@ export async function resolveDatabase(resolved: ResolvedConfig, logger: Logger, 
   if (!(await wantsEmbedded(resolved))) return resolved;
   const database = decodeURIComponent(new URL(url).pathname.replace(/^\//, "")) || "tasker";
   const server = await ensureEmbeddedServer(embeddedSettings(resolved, cwd), database);
+  if (!(await acceptsConnections(server.url))) {
+    throw new TaskerError(
+      "EMBEDDED_POSTGRES_FAILED",
+      `the embedded PostgreSQL of ${server.dataDir} is running but does not answer on 127.0.0.1:${server.port} (another network namespace or container?); stop it with \`tasker db stop\` and start again`,
+    );
+  }
   await ensureDatabase(server.url, logger);
   logger.info(`using the embedded PostgreSQL ${server.version} at ${server.url} (data in ${server.dataDir}); to use your own server, set DATABASE_URL or database.mode = "url"`, {
     database_url: server.url,
