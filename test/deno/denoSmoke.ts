@@ -10,26 +10,8 @@ import postgres from "postgres";
 import { findPostgres } from "../support/postgres.ts";
 import { createTask, FIXTURE_HANDLERS, getTask, killAll, resultValue, startRole, stepNamed, waitForTasks, type RoleProcess, type TaskResponse } from "../e2e/engineHarness.ts";
 import { spawnDenoTasker } from "./denoTasker.ts";
+import { HOSTILE_FAILURES, HOSTILE_MEMORY_LIMIT_MB, HOSTILE_RESULT_LIMIT } from "../faults/hostileExpectations.ts";
 
-const LIMIT = 256 * 1024;
-const MEMORY_LIMIT_MB = 128;
-/** The hostile fixture's steps (test/faults/hostileHandlers.test.ts): [error_type, a fragment of the message]. */
-const HOSTILE_FAILURES: Record<string, [string, string]> = {
-  throw_string: ["handler_error", 'handler threw a non-Error value: "a thrown string"'],
-  throw_object: ["handler_error", "a thrown plain object"],
-  throw_null: ["handler_error", "handler threw a non-Error value: null"],
-  return_function: ["invalid_result", "result.callback is a function"],
-  return_bigint: ["invalid_result", "result.big is a bigint"],
-  return_date: ["invalid_result", "result.when is a Date, not a plain object"],
-  return_cyclic: ["invalid_result", "result.self is a circular reference"],
-  return_huge: ["result_too_large", `over the limit of ${LIMIT} (worker.max_result_bytes)`],
-  hang_ignoring_signal: ["timeout", "did not finish within 1000 ms"],
-  spin_forever: ["timeout", "did not finish within 1000 ms"],
-  exhaust_memory: ["memory_limit_exceeded", `over the limit of ${MEMORY_LIMIT_MB} MiB (worker.handler_max_memory_mb)`],
-  exhaust_memory_async: ["memory_limit_exceeded", `over the limit of ${MEMORY_LIMIT_MB} MiB (worker.handler_max_memory_mb)`],
-  exit_process: ["handler_crashed", "exit code 7"],
-  throw_later: ["handler_crashed", "thrown from a timer"],
-};
 
 const results: Array<{ name: string; error?: unknown }> = [];
 async function check(name: string, body: () => Promise<void> | void): Promise<void> {
@@ -67,7 +49,7 @@ try {
     spawn: spawnDenoTasker,
   });
   procs.push(combined);
-  const env = { TASKER_WORKER__MAX_RESULT_BYTES: String(LIMIT), TASKER_WORKER__HANDLER_MAX_MEMORY_MB: String(MEMORY_LIMIT_MB) };
+  const env = { TASKER_WORKER__MAX_RESULT_BYTES: String(HOSTILE_RESULT_LIMIT), TASKER_WORKER__HANDLER_MAX_MEMORY_MB: String(HOSTILE_MEMORY_LIMIT_MB) };
   const worker = await startRole("worker", { databaseUrl, handlersDir: FIXTURE_HANDLERS, namespaces: ["fault_hostile"], env, spawn: spawnDenoTasker });
   procs.push(worker);
   const api = combined.baseUrl;
@@ -83,7 +65,7 @@ try {
     run("diamond_workflow", "parallel_computation", ["complete"], { even_number: 6 }),
     run("retry_examples", "permanent_failure", ["blocked_by_failures"]),
     run("retry_examples", "slow_step", ["complete"]),
-    run("fault_hostile", "hostile", ["blocked_by_failures", "error"], { huge_bytes: 2 * LIMIT, large_bytes: LIMIT - 1024 }),
+    run("fault_hostile", "hostile", ["blocked_by_failures", "error"], { huge_bytes: 2 * HOSTILE_RESULT_LIMIT, large_bytes: HOSTILE_RESULT_LIMIT - 1024 }),
   ]);
 
   await check("linear_workflow_gives_36_46_138_69", () => {

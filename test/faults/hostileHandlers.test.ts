@@ -15,36 +15,17 @@ import { waitFor } from "../support/waitFor.ts";
 import { expect, test } from "../support/test.ts";
 import { createTask, FIXTURE_HANDLERS, getTask, killAll, startRole, stepNamed, waitForTasks, type RoleProcess } from "../e2e/engineHarness.ts";
 import { createMany, FAULT_TEST_TIMEOUT_MS, mixedTask, report, size, startMixedRole } from "./faultHarness.ts";
+import { HOSTILE_FAILURES, HOSTILE_MEMORY_LIMIT_MB, HOSTILE_RESULT_LIMIT } from "./hostileExpectations.ts";
 
 const db = useTestDatabase(import.meta.file);
 
-const LIMIT = 256 * 1024;
-const MEMORY_LIMIT_MB = 128;
-
-/** step name → [error_type, a fragment of the message]. */
-const EXPECTED_FAILURES: Record<string, [string, string]> = {
-  throw_string: ["handler_error", "handler threw a non-Error value: \"a thrown string\""],
-  throw_object: ["handler_error", "a thrown plain object"],
-  throw_null: ["handler_error", "handler threw a non-Error value: null"],
-  return_function: ["invalid_result", "result.callback is a function"],
-  return_bigint: ["invalid_result", "result.big is a bigint"],
-  return_date: ["invalid_result", "result.when is a Date, not a plain object"],
-  return_cyclic: ["invalid_result", "result.self is a circular reference"],
-  return_huge: ["result_too_large", `over the limit of ${LIMIT} (worker.max_result_bytes)`],
-  hang_ignoring_signal: ["timeout", "did not finish within 1000 ms"],
-  spin_forever: ["timeout", "did not finish within 1000 ms"],
-  exhaust_memory: ["memory_limit_exceeded", `over the limit of ${MEMORY_LIMIT_MB} MiB (worker.handler_max_memory_mb)`],
-  exhaust_memory_async: ["memory_limit_exceeded", `over the limit of ${MEMORY_LIMIT_MB} MiB (worker.handler_max_memory_mb)`],
-  exit_process: ["handler_crashed", "exit code 7"],
-  throw_later: ["handler_crashed", "thrown from a timer"],
-};
 
 test(
   "each_hostile_handler_fails_only_its_own_step_with_a_clear_error_and_the_worker_keeps_running",
   async () => {
     const procs: RoleProcess[] = [];
     try {
-      const env = { TASKER_WORKER__MAX_RESULT_BYTES: String(LIMIT), TASKER_WORKER__HANDLER_MAX_MEMORY_MB: String(MEMORY_LIMIT_MB) };
+      const env = { TASKER_WORKER__MAX_RESULT_BYTES: String(HOSTILE_RESULT_LIMIT), TASKER_WORKER__HANDLER_MAX_MEMORY_MB: String(HOSTILE_MEMORY_LIMIT_MB) };
       procs.push(await startMixedRole("orchestration", db.url));
       procs.push(await startRole("worker", { databaseUrl: db.url, handlersDir: FIXTURE_HANDLERS, namespaces: ["fault_hostile", "fault_mixed"], env }));
       const [orchestration, worker] = procs as [RoleProcess, RoleProcess];
@@ -56,11 +37,11 @@ test(
             namespace: "fault_hostile",
             name: "hostile",
             version: "1.0.0",
-            context: { huge_bytes: 2 * LIMIT, large_bytes: LIMIT - 1024 },
+            context: { huge_bytes: 2 * HOSTILE_RESULT_LIMIT, large_bytes: HOSTILE_RESULT_LIMIT - 1024 },
           }),
         ),
       );
-      const largeTask = await createTask(orchestration.baseUrl, { namespace: "fault_hostile", name: "large_result", version: "1.0.0", context: { large_bytes: LIMIT - 1024 } });
+      const largeTask = await createTask(orchestration.baseUrl, { namespace: "fault_hostile", name: "large_result", version: "1.0.0", context: { large_bytes: HOSTILE_RESULT_LIMIT - 1024 } });
       // Other work on the same worker meanwhile.
       const others = await createMany(size(6, 30), { concurrency: 2, spacingMs: 50 }, (i) => mixedTask(i, 50), () => [orchestration]);
       await waitForTasks(db.sql, [...others, largeTask.task_uuid], ["complete"], 30_000);
@@ -80,7 +61,7 @@ test(
       const seen: Record<string, string> = {};
       for (const created of hostile) {
         const task = await getTask(orchestration.baseUrl, created.task_uuid);
-        for (const [name, [errorType, fragment]] of Object.entries(EXPECTED_FAILURES)) {
+        for (const [name, [errorType, fragment]] of Object.entries(HOSTILE_FAILURES)) {
           const step = stepNamed(task, name);
           expect({ name, state: step.current_state, attempts: step.attempts, success: step.results?.success }).toEqual({ name, state: "error", attempts: 1, success: false });
           expect({ name, error_type: step.results?.error?.error_type }).toEqual({ name, error_type: errorType });
@@ -92,14 +73,14 @@ test(
       // A result just under the limit is stored and handed to the next step.
       const large = await getTask(orchestration.baseUrl, largeTask.task_uuid);
       expect(large.status).toBe("complete");
-      expect(stepNamed(large, "after_large").results?.result).toEqual({ large_length: LIMIT - 1024 });
+      expect(stepNamed(large, "after_large").results?.result).toEqual({ large_length: HOSTILE_RESULT_LIMIT - 1024 });
 
       // The worker survived all of it (same process, still ready) and still runs new work.
       expect((await fetch(`${worker.baseUrl}/health/ready`)).status).toBe(200);
       const later = await createMany(3, { concurrency: 1, spacingMs: 0 }, (i) => mixedTask(i, 10), () => [orchestration]);
       await waitForTasks(db.sql, later, ["complete"]);
       expect(worker.logs().filter((l) => l["level"] === "fatal" || l["msg"] === "message handler failed")).toEqual([]);
-      report("hostile handlers", { hostile_tasks: hostileCount, failed_steps: hostileCount * Object.keys(EXPECTED_FAILURES).length, other_tasks_completed: others.length + later.length, messages: seen });
+      report("hostile handlers", { hostile_tasks: hostileCount, failed_steps: hostileCount * Object.keys(HOSTILE_FAILURES).length, other_tasks_completed: others.length + later.length, messages: seen });
     } finally {
       await killAll(procs);
     }
