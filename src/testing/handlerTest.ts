@@ -100,7 +100,7 @@ export function createCompatContext(
 }
 
 export type HandlerOutcome =
-  | { success: true; result: unknown; yielded?: { checkpoint: CheckpointInput | null } }
+  | { success: true; result: unknown; metadata?: Record<string, unknown>; yielded?: { checkpoint: CheckpointInput | null } }
   | { success: false; error: { message: string; errorType: string; retryable: boolean; retryAfterSeconds: number | undefined; metadata: Record<string, unknown> | undefined } };
 
 /**
@@ -115,7 +115,14 @@ export async function runHandler(
   const { ctx, checkpoints, logs } = createTestContext(options);
   const invocation = await invokeHandler(asNativeHandler(handler, options.method ?? null), ctx, options.maxResultBytes ?? 1_048_576);
   if (invocation.ok) {
-    return { success: true, result: invocation.value, ...(invocation.yielded ? { yielded: invocation.yielded } : {}), checkpoints, logs };
+    return {
+      success: true,
+      result: invocation.value,
+      ...(invocation.metadata ? { metadata: invocation.metadata } : {}),
+      ...(invocation.yielded ? { yielded: invocation.yielded } : {}),
+      checkpoints,
+      logs,
+    };
   }
   const f = invocation.failure;
   return {

@@ -1,4 +1,5 @@
 import type { StepContext, StepHandler } from "../sdk/stepContext.ts";
+import { unwrapResult } from "../sdk/resultMetadata.ts";
 import { yieldedProgress } from "../sdk/stepProgress.ts";
 import { toCheckpointInput } from "./stepContextBuilder.ts";
 import type { CheckpointInput } from "./stepRepository.ts";
@@ -10,7 +11,7 @@ import { classifyThrown, type StepFailure } from "./stepFailure.ts";
  * passed findNonJson and the size check, so a structured clone of it is the same JSON.
  */
 export type Invocation =
-  | { ok: true; value: unknown; yielded?: { checkpoint: CheckpointInput | null } }
+  | { ok: true; value: unknown; metadata?: Record<string, unknown>; yielded?: { checkpoint: CheckpointInput | null } }
   | { ok: false; failure: StepFailure };
 
 /** A failure of the step that no handler code raised (a bad result, a killed thread...). */
@@ -45,6 +46,9 @@ export async function invokeHandler(handler: StepHandler, ctx: StepContext, maxR
   if (value === undefined) value = null;
   const yielded = yieldedProgress(value);
   if (yielded !== undefined) return { ok: true, value: null, yielded: { checkpoint: yielded === null ? null : toCheckpointInput(yielded) } };
+  const unwrapped = unwrapResult(value);
+  value = unwrapped.value === undefined ? null : unwrapped.value;
+  const metadata = jsonMetadata(unwrapped.metadata);
   const state = { undefinedMembers: false };
   const problem = findNonJson(value, "result", 0, [], state);
   if (problem) return { ok: false, failure: stepFailure("invalid_result", `the handler's result is not JSON: ${problem}`, false) };
@@ -62,5 +66,5 @@ export async function invokeHandler(handler: StepHandler, ctx: StepContext, maxR
       ),
     };
   }
-  return { ok: true, value };
+  return metadata && Object.keys(metadata).length > 0 ? { ok: true, value, metadata } : { ok: true, value };
 }

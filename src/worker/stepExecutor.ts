@@ -89,6 +89,7 @@ export async function executeStep(options: ExecuteStepOptions): Promise<StepExec
 
   let outcome: ExecutionOutcome;
   let value: unknown = null;
+  let custom: Record<string, unknown> | undefined;
   let failure: StepFailure | undefined;
   let yielded: StepExecution["yielded"];
   if (!options.handler) {
@@ -104,6 +105,7 @@ export async function executeStep(options: ExecuteStepOptions): Promise<StepExec
       if (ended.invocation.ok) {
         outcome = "success";
         value = ended.invocation.value;
+        custom = ended.invocation.metadata;
         yielded = ended.invocation.yielded;
       } else {
         outcome = "failure";
@@ -137,6 +139,7 @@ export async function executeStep(options: ExecuteStepOptions): Promise<StepExec
       ...(failure ? { error_type: failure.errorType } : {}),
       ...(options.tracing?.traceparent ? { traceparent: options.tracing.traceparent } : {}),
       ...(failure?.metadata && Object.keys(failure.metadata).length > 0 ? { custom: failure.metadata } : {}),
+      ...(custom ? { custom } : {}),
     },
     error: failure
       ? {

@@ -80,6 +80,9 @@ describe("tasker-core handler files", () => {
       routing_context: { value: 69, threshold: 100 },
     });
     expect(small.steps.map((s) => s.name)).not.toContain("big");
+    // A success's metadata is stored beside the result, as tasker-core's is.
+    const route = small.steps.find((s) => s.name === "route")!.results as { metadata: { custom?: Record<string, unknown> } };
+    expect(route.metadata.custom).toMatchObject({ decision_handler: "CompatLinear.StepHandlers.RouteHandler" });
     expect(small.result("finalize")).toEqual({ even_number: 6, labels: [{ label: "small" }], route: 69 });
 
     const big = await run("compat_sequence", { even_number: 10 });

@@ -1,5 +1,6 @@
 import { PermanentError as NativePermanentError } from "../permanentError.ts";
 import { RetryableError as NativeRetryableError } from "../retryableError.ts";
+import { resultWithMetadata } from "../resultMetadata.ts";
 import type { StepContext as NativeContext, StepHandler as NativeHandler } from "../stepContext.ts";
 import { StepContext } from "./compatStepContext.ts";
 import { isStepHandlerClass, type StepHandlerClass } from "./stepHandler.ts";
@@ -36,7 +37,8 @@ export function toNativeOutcome(out: unknown, ctx: NativeContext): unknown {
         ...(result["accumulated_results"] !== undefined && result["accumulated_results"] !== null ? { accumulated: result["accumulated_results"] } : {}),
       });
     }
-    return result ?? {};
+    // Metadata beyond the checkpoint flag (decision_handler, batch_count...) is stored beside the result.
+    return Object.keys(out.metadata).length > 0 ? resultWithMetadata(result ?? {}, out.metadata) : (result ?? {});
   }
   const message = out.errorMessage ?? "Unknown error";
   const errorType = out.errorType ?? "handler_error";

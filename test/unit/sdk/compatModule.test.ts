@@ -13,6 +13,7 @@ import {
 import { toNativeHandler, toNativeOutcome } from "../../../src/sdk/compat/toNativeHandler.ts";
 import { PermanentError as NativePermanentError } from "../../../src/sdk/permanentError.ts";
 import { RetryableError as NativeRetryableError } from "../../../src/sdk/retryableError.ts";
+import { unwrapResult } from "../../../src/sdk/resultMetadata.ts";
 import { yieldedProgress } from "../../../src/sdk/stepProgress.ts";
 import type { StepContext as NativeContext } from "../../../src/sdk/stepContext.ts";
 import { buildStepContext } from "../../../src/worker/stepContextBuilder.ts";
@@ -58,6 +59,10 @@ describe("results and errors", () => {
   test("a_success_is_its_result_and_a_checkpoint_yield_becomes_a_yield", () => {
     const ctx = native();
     expect(toNativeOutcome(StepHandlerResult.success({ a: 1 }), ctx)).toEqual({ a: 1 });
+    expect(unwrapResult(toNativeOutcome(StepHandlerResult.success({ a: 1 }, { decision_handler: "Route" }), ctx))).toEqual({
+      value: { a: 1 },
+      metadata: { decision_handler: "Route" },
+    });
     const yielded = toNativeOutcome(
       StepHandlerResult.success({ type: "checkpoint_yield", cursor: 25, items_processed: 25, accumulated_results: { s: 3 } }, { checkpoint_yield: true }),
       ctx,
@@ -107,8 +112,9 @@ describe("results and errors", () => {
 });
 
 describe("functional handlers", () => {
+  /** The stored result (a success's metadata goes beside it, results.metadata.custom). */
   const runDsl = (cls: ReturnType<typeof defineHandler>, ctx = native({ context: { n: 4 } })): Promise<unknown> =>
-    Promise.resolve(toNativeHandler(cls, null)(ctx));
+    Promise.resolve(toNativeHandler(cls, null)(ctx)).then((out) => unwrapResult(out).value);
 
   test("wrap_what_they_return_as_tasker_core_does", async () => {
     expect(await runDsl(defineHandler("A", { inputs: { n: "n" } }, ({ n }) => ({ doubled: (n as number) * 2 })))).toEqual({ doubled: 8 });
