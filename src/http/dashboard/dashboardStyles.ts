@@ -53,8 +53,10 @@ a:focus-visible .dag-node rect { stroke: var(--focus); stroke-width: 4; }
 .dag-timing, .dag-created-by { fill: #424a53 !important; font-size: 11px !important; }
 pre { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 8px; overflow: auto; max-height: 260px; font-size: 12px; }
 .step-error { padding: 8px; border: 1px solid #cf222e; background: #ffebe9; border-radius: 6px; margin: 8px 0; }
+.step-actions input[type="text"] { width: 100%; }
 .step-actions { padding: 8px 12px; border: 1px solid var(--line); border-radius: 8px; margin: 12px 0; }
 .overview { display: grid; grid-template-columns: repeat(auto-fit, minmax(380px, 1fr)); gap: 16px 32px; }
+.chart svg { width: 100%; height: auto; }
 .chart .bar { fill: #2da44e; } .chart .axis { font-size: 11px; fill: var(--muted); } .chart .axis-line { stroke: var(--line); }
 .health-healthy { background: #dafbe1; color: #116329; } .health-degraded { background: #fff8c5; color: #7d4e00; } .health-unhealthy { background: #ffebe9; color: #a40e26; }
 /* States: the colour helps, the text label carries the meaning. */

@@ -97,8 +97,11 @@
   // ---- sign in / out
   credentialForm.addEventListener("submit", (event) => {
     event.preventDefault();
-    const value = document.getElementById("credential").value.trim();
+    const input = document.getElementById("credential");
+    const value = input.value.trim();
     if (!value) return;
+    // Kept in session storage only, not left in the page.
+    input.value = "";
     sessionStorage.setItem(CREDENTIAL_KEY, value);
     credentialPanel.hidden = true;
     credentialError.textContent = "";

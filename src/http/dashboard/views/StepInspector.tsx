@@ -119,7 +119,7 @@ export function StepInspector(props: { step: StepDetail; explanation: StepExplan
           </thead>
           <tbody>
             {step.transitions.map((t) => (
-              <tr>
+              <tr data-from={t.from_state ?? ""} data-to={t.to_state}>
                 <td>{formatTime(t.created_at)}</td>
                 <td>{t.from_state === null ? "—" : stateLabel(t.from_state)}</td>
                 <td>{stateLabel(t.to_state)}</td>
