@@ -1,7 +1,8 @@
 /**
  * The dashboard in headless Chromium against the compiled binary: a combined process with the
  * shipped handlers, a worker for the e2e_linear fixture (slow steps, so changes can be watched),
- * and an orchestration process with auth on. Screenshots go to docs/images/dashboard-*.png.
+ * and an orchestration process with auth on. With TASKER_SCREENSHOTS=1 the screenshots of README
+ * are written to docs/images/dashboard-*.png.
  */
 import { join } from "node:path";
 import type { Browser, Page } from "puppeteer-core";
@@ -16,7 +17,10 @@ const db = useTestDatabase(import.meta.file);
 const FULL_KEY = "dashboard-full-key-0123456789";
 const READ_ONLY_KEY = "dashboard-read-only-key-0123456789";
 const READ_ONLY = ["tasks:read", "tasks:list", "steps:read", "system:analytics_read"];
-const screenshot = (page: Page, name: string) => page.screenshot({ path: join(REPO_ROOT, "docs", "images", `dashboard-${name}.png`) });
+/** README's pictures: refreshed by `TASKER_SCREENSHOTS=1 bun test test/browser`, so ordinary runs leave the tree clean. */
+const screenshot = async (page: Page, name: string): Promise<void> => {
+  if (process.env["TASKER_SCREENSHOTS"] === "1") await page.screenshot({ path: join(REPO_ROOT, "docs", "images", `dashboard-${name}.png`) });
+};
 
 describe.skipIf(!chromium)("dashboard in a browser", () => {
   let combined: RoleProcess | undefined;
