@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return -- page callbacks run in the browser and see DOM types this project (no DOM lib) does not declare */
 /**
  * Headless Chromium for the dashboard's browser tests (puppeteer-core: no browser download).
  * `CHROMIUM_PATH`, else /usr/bin/chromium, else `chromium` on the PATH. Without one the tests

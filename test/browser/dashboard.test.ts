@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument -- page callbacks run in the browser and see DOM types this project (no DOM lib) does not declare */
 /**
  * The dashboard in headless Chromium against the compiled binary: a combined process with the
  * shipped handlers, a worker for the e2e_linear fixture (slow steps, so changes can be watched),
