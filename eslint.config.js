@@ -24,4 +24,16 @@ export default tseslint.config(
     files: ["eslint.config.js"],
     extends: [tseslint.configs.disableTypeChecked],
   },
+  {
+    // The dashboard's browser script, served as is (no build step): plain JS with browser globals.
+    files: ["src/http/dashboard/assets/*.js"],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: {
+      sourceType: "script",
+      globals: Object.fromEntries(
+        ["window", "document", "location", "history", "sessionStorage", "fetch", "URL", "TextDecoderStream", "setTimeout", "setInterval", "console"].map((name) => [name, "readonly"]),
+      ),
+    },
+    rules: { "no-undef": "error" },
+  },
 );

@@ -12,6 +12,7 @@ import { createAuthenticator } from "../http/auth/createAuthenticator.ts";
 import { createHttpApp } from "../http/createHttpApp.ts";
 import { createRoleRoutes } from "../http/createRoleRoutes.ts";
 import { timedCheck, type HealthCheck } from "../http/healthCheck.ts";
+import { runChecks, type HealthRoutesDeps } from "../http/healthRoutes.ts";
 import { MigrationError, toError } from "../lib/errors.ts";
 import { newId } from "../lib/ids.ts";
 import { serveHttp } from "../runtime/index.ts";
@@ -114,6 +115,21 @@ export function startRole(role: Role, resolved: ResolvedConfig, baseLogger: Logg
     const checks: HealthCheck[] = [
       { name: "database", run: () => timedCheck(async () => void (await sql`SELECT 1`), 2000) },
     ];
+    const healthDeps: HealthRoutesDeps = {
+      lifecycleState: () => lifecycle.state,
+      checks,
+      info: () => ({
+        role,
+        version: VERSION,
+        environment: resolved.environment,
+        process_id: processId,
+        ...(engine && role !== "orchestration" ? { namespaces: engine.namespaces } : {}),
+      }),
+      details: async () => ({
+        database_pool_size: config.database.pool.max_connections,
+        ...(engine ? { queues: await engine.queueHealth.detail() } : {}),
+      }),
+    };
     const app = createHttpApp({
       logger,
       telemetry,
@@ -136,22 +152,19 @@ export function startRole(role: Role, resolved: ResolvedConfig, baseLogger: Logg
         ...(config.web.config_endpoint_enabled
           ? { configView: () => configView(config, { role, environment: resolved.environment, version: VERSION, process_id: processId }) }
           : {}),
-        health: {
-          lifecycleState: () => lifecycle.state,
-          checks,
-          info: () => ({
-            role,
-            version: VERSION,
-            environment: resolved.environment,
-            process_id: processId,
-            ...(engine && role !== "orchestration" ? { namespaces: engine.namespaces } : {}),
-          }),
-          details: async () => ({
-            database_pool_size: config.database.pool.max_connections,
-            ...(engine ? { queues: await engine.queueHealth.detail() } : {}),
-          }),
-        },
+        health: healthDeps,
       }),
+      ...(role !== "worker" && config.web.dashboard.enabled
+        ? {
+            dashboard: {
+              sql,
+              apiKeyHeader: config.web.auth.api_key_header,
+              queueHealth: async () => (engine ? await engine.queueHealth.detail() : undefined),
+              health: () => runChecks(healthDeps),
+              shutdown: lifecycle.signal,
+            },
+          }
+        : {}),
     });
     const port = role === "worker" ? config.web.worker_port : config.web.port;
     const server = serveHttp({

@@ -112,6 +112,9 @@ export const CONFIG_SETTINGS: ConfigSettings<TaskerConfig> = {
     body_limit_bytes: set(1048576, "Largest accepted HTTP request body."),
     cors_origins: set<readonly string[]>([], "Origins allowed by CORS; empty disables CORS headers."),
     config_endpoint_enabled: set(false, "Serve GET /config: this process's effective configuration with secrets masked (system:config_read, worker:config_read on a worker); off = 404."),
+    dashboard: {
+      enabled: set(true, "Serve the operations dashboard at /dashboard on the orchestration and combined roles (pages public, data behind the API's auth); off = 404."),
+    },
     auth: {
       enabled: set(false, "Require credentials (API key or JWT bearer token) on /v1 routes; health and API docs stay public."),
       api_key_header: set("X-API-Key", "Request header that carries an API key."),

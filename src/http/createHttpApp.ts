@@ -8,6 +8,7 @@ import { createRequestTracing } from "../telemetry/requestTracing.ts";
 import type { Telemetry } from "../telemetry/telemetry.ts";
 import type { ApiRoute } from "./apiRoute.ts";
 import type { Authenticator } from "./auth/createAuthenticator.ts";
+import { mountDashboard, type DashboardDeps } from "./dashboard/mountDashboard.tsx";
 import { errorResponse, type ErrorBody } from "./errorEnvelope.ts";
 import { mountApiRoutes } from "./mountApiRoutes.ts";
 import type { OpenApiInfo } from "./openapi/buildOpenApiDocument.ts";
@@ -23,6 +24,8 @@ export interface HttpAppDeps {
   /** Every route of the role (health, API); `/openapi.json` and `/docs` are added here. */
   routes: readonly ApiRoute[];
   openApi: Omit<OpenApiInfo, "apiKeyHeader"> & { apiKeyHeader?: string };
+  /** The operations dashboard at /dashboard (orchestration and combined roles, web.dashboard.enabled). */
+  dashboard?: Omit<DashboardDeps, "authenticator">;
 }
 
 /** The composition root of the HTTP surface for every role. */
@@ -44,6 +47,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   );
   const docs = createOpenApiRoutes(deps.routes, { apiKeyHeader: "X-API-Key", ...deps.openApi });
   mountApiRoutes(app, [...deps.routes, ...docs], deps.authenticator);
+  if (deps.dashboard) mountDashboard(app, { ...deps.dashboard, authenticator: deps.authenticator });
   app.notFound((c) => c.json<ErrorBody>({ error: { code: "NOT_FOUND", message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((error, c) => errorResponse(c, error, deps.logger));
   return app;

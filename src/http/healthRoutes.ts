@@ -23,7 +23,8 @@ const ReadySchema = v.looseObject({
   checks: v.record(v.string(), CheckSchema),
 });
 
-async function runChecks(deps: HealthRoutesDeps): Promise<Record<string, HealthCheckResult>> {
+/** Every check of the role, plus `lifecycle` (unhealthy unless running). */
+export async function runChecks(deps: HealthRoutesDeps): Promise<Record<string, HealthCheckResult>> {
   const state = deps.lifecycleState();
   const signal = AbortSignal.timeout(5000);
   const results = await Promise.all(deps.checks.map(async (c) => [c.name, await c.run(signal)] as const));

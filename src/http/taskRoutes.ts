@@ -83,6 +83,11 @@ export function createTaskRoutes(deps: TaskRoutesDeps): ApiRoute[] {
           state: query.state ?? query.status,
           initiator: query.initiator,
           sourceSystem: query.source_system,
+          name: query.name,
+          tag: query.tag,
+          createdAfter: query.created_after,
+          createdBefore: query.created_before,
+          uuid: query.uuid,
         });
         const totalPages = Math.ceil(page.totalCount / query.per_page);
         return c.json({

@@ -91,6 +91,7 @@ export interface TaskRequest {
   version: string;
   context?: Record<string, unknown>;
   idempotency_key?: string;
+  tags?: string[];
 }
 
 /** POST /v1/tasks; the raw status and JSON body, for tests of refusals. */

@@ -34,6 +34,16 @@ export function queryInt(min: number, max: number, fallback: number, description
 export const timestamp = v.pipe(v.string(), v.description("RFC 3339 timestamp (UTC)"));
 export const nullableTimestamp = v.nullable(timestamp);
 
+/** A timestamp query parameter: RFC 3339; without an offset it is UTC (a date alone is midnight UTC). */
+export const queryTimestamp = (description: string) =>
+  v.pipe(
+    v.string(),
+    v.regex(/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?)?$/, "must be an RFC 3339 timestamp, e.g. 2026-01-31T12:00:00Z"),
+    v.transform((text) => (/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : /(Z|[+-]\d{2}:?\d{2})$/.test(text) ? text : `${text}Z`)),
+    v.check((text) => !Number.isNaN(Date.parse(text.replace(" ", "T"))), "must be a real date and time"),
+    v.description(`${description} (RFC 3339; UTC without an offset)`),
+  );
+
 export const TaskParamsSchema = v.object({ task_uuid: uuid("task") });
 export const StepParamsSchema = v.object({ task_uuid: uuid("task"), step_uuid: uuid("step") });
 

@@ -1,6 +1,6 @@
 import * as v from "valibot";
 import { TASK_STATES } from "../../orchestration/stateMachine.ts";
-import { namespaceName, nullableTimestamp, queryInt, timestamp, uuid } from "./commonSchemas.ts";
+import { name, namespaceName, nullableTimestamp, queryInt, queryTimestamp, timestamp, uuid } from "./commonSchemas.ts";
 
 const nullableText = v.nullable(v.string());
 
@@ -81,6 +81,11 @@ export const TaskListQuerySchema = v.object({
   ),
   initiator: v.optional(v.string()),
   source_system: v.optional(v.string()),
+  name: v.optional(name("Only tasks of this template")),
+  tag: v.optional(v.pipe(v.string(), v.minLength(1, "must not be empty"), v.maxLength(255), v.description("Only tasks with this tag"))),
+  created_after: v.optional(queryTimestamp("Only tasks created at or after this instant")),
+  created_before: v.optional(queryTimestamp("Only tasks created before this instant")),
+  uuid: v.optional(v.pipe(uuid("A task uuid or a correlation id"), v.description("Only the task with this task uuid or correlation id"))),
 });
 
 export const PaginationSchema = v.object({

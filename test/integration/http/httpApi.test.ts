@@ -114,6 +114,34 @@ describe("tasks", () => {
     expect([badState.status, badState.json["error"]["field"]]).toEqual([400, "state"]);
   });
 
+  test("listing_filters_by_template_tag_time_range_and_task_or_correlation_uuid", async () => {
+    const tagged = await call("POST", "/v1/tasks", linear(16, { tags: ["list-filter-tag"] }));
+    const taskUuid = tagged.json["task_uuid"] as string;
+    const correlationId = tagged.json["correlation_id"] as string;
+    const uuids = async (query: string): Promise<string[]> => {
+      const page = await call("GET", `/v1/tasks?${query}`);
+      expect(page.status).toBe(200);
+      return (page.json["tasks"] as Json[]).map((t) => t["task_uuid"] as string);
+    };
+    expect(await uuids("tag=list-filter-tag")).toEqual([taskUuid]);
+    expect(await uuids("tag=no-such-tag")).toEqual([]);
+    expect(await uuids(`uuid=${taskUuid}`)).toEqual([taskUuid]);
+    expect(await uuids(`uuid=${correlationId}`)).toEqual([taskUuid]);
+    expect(await uuids(`name=mathematical_sequence&uuid=${taskUuid}`)).toEqual([taskUuid]);
+    expect(await uuids(`name=parallel_computation&uuid=${taskUuid}`)).toEqual([]);
+    const createdAt = new Date(tagged.json["created_at"] as string);
+    const before = new Date(createdAt.getTime() - 60_000).toISOString();
+    const after = new Date(createdAt.getTime() + 60_000).toISOString();
+    expect(await uuids(`tag=list-filter-tag&created_after=${before}&created_before=${after}`)).toEqual([taskUuid]);
+    expect(await uuids(`tag=list-filter-tag&created_after=${after}`)).toEqual([]);
+    // No offset means UTC.
+    expect(await uuids(`tag=list-filter-tag&created_before=${before.slice(0, 19)}`)).toEqual([]);
+    const bad = await call("GET", "/v1/tasks?created_after=yesterday");
+    expect([bad.status, bad.json["error"]["field"]]).toEqual([400, "created_after"]);
+    const badUuid = await call("GET", "/v1/tasks?uuid=abc");
+    expect([badUuid.status, badUuid.json["error"]["field"]]).toEqual([400, "uuid"]);
+  });
+
   test("bad_uuid_is_400_and_unknown_task_is_404", async () => {
     const bad = await call("GET", "/v1/tasks/not-a-uuid");
     expect([bad.status, bad.json["error"]["field"]]).toEqual([400, "task_uuid"]);

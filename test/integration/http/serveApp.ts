@@ -22,6 +22,8 @@ export interface ServeAppOptions {
   web?: Partial<TaskerConfig["web"]>;
   auth?: Partial<TaskerConfig["web"]["auth"]>;
   extraRoutes?: ApiRoute[];
+  /** Mount the dashboard (as runRole does when web.dashboard.enabled). */
+  dashboard?: boolean;
 }
 
 /** The real Hono app of a role, served over HTTP on a free port. */
@@ -42,6 +44,7 @@ export function serveApp(options: ServeAppOptions): ServedApp {
       info: () => ({ role: options.role ?? "combined" }),
     },
   });
+  const stopping = new AbortController();
   const app = createHttpApp({
     logger: silentLogger,
     telemetry: disabledTelemetry(),
@@ -49,7 +52,24 @@ export function serveApp(options: ServeAppOptions): ServedApp {
     authenticator: createAuthenticator(auth),
     routes: [...routes, ...(options.extraRoutes ?? [])],
     openApi: { title: "tasker test", version: "0.0.0", description: "test", apiKeyHeader: auth.api_key_header },
+    ...(options.dashboard
+      ? {
+          dashboard: {
+            sql: options.sql,
+            apiKeyHeader: auth.api_key_header,
+            queueHealth: () => Promise.resolve(undefined),
+            health: () => Promise.resolve({}),
+            shutdown: stopping.signal,
+          },
+        }
+      : {}),
   });
   const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (request) => app.fetch(request) });
-  return { url: `http://127.0.0.1:${server.port}`, stop: () => server.stop(true) };
+  return {
+    url: `http://127.0.0.1:${server.port}`,
+    stop: () => {
+      stopping.abort();
+      return server.stop(true);
+    },
+  };
 }
