@@ -81,7 +81,7 @@ export function StepInspector(props: { step: StepDetail; explanation: StepExplan
       <dl class="facts">
         <dt>Attempts</dt>
         <dd>
-          {step.attempts} of {step.max_attempts} ({step.retryable ? "retryable" : "not retryable"})
+          {step.attempts} of {step.max_attempts} ({step.retryable ? "the template allows retries" : "the template allows no retries"})
         </dd>
         <dt>Backoff</dt>
         <dd>

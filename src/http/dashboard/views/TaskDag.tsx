@@ -39,7 +39,15 @@ export function TaskDag(props: { taskUuid: string; steps: readonly StepSummary[]
   const height = Math.ceil(graph.graph().height ?? NODE_HEIGHT + 2 * MARGIN);
   const now = Date.now();
   return (
-    <svg class="dag" viewBox={`0 0 ${width} ${height}`} width={width} height={height} role="group" aria-label="Workflow steps">
+    // Scaled down to the page's width, but not below 640 px (wider graphs scroll in their box).
+    <svg
+      class="dag"
+      viewBox={`0 0 ${width} ${height}`}
+      width="100%"
+      style={`max-width:${width}px;min-width:${Math.min(width, 640)}px;height:auto`}
+      role="group"
+      aria-label="Workflow steps"
+    >
       <defs>
         <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse">
           <path d="M 0 0 L 10 5 L 0 10 z" class="dag-arrow" />
