@@ -5,6 +5,8 @@
  * and an orchestration process with auth on. With TASKER_SCREENSHOTS=1 the screenshots of README
  * are written to docs/images/dashboard-*.png.
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "puppeteer-core";
 import { REPO_ROOT } from "../support/binary.ts";
@@ -33,7 +35,7 @@ describe.skipIf(!chromium)("dashboard in a browser", () => {
   beforeAll(async () => {
     combined = await startRole("combined", { databaseUrl: db.url, namespaces: ["retry_examples", "conditional_approval"] });
     [worker, secured, browser] = await Promise.all([
-      startRole("worker", { databaseUrl: db.url, handlersDir: FIXTURE_HANDLERS, namespaces: ["e2e_linear"] }),
+      startRole("worker", { databaseUrl: db.url, handlersDir: FIXTURE_HANDLERS, namespaces: ["e2e_linear", "dashboard_cases"] }),
       startRole("orchestration", {
         databaseUrl: db.url,
         env: {
@@ -117,6 +119,25 @@ describe.skipIf(!chromium)("dashboard in a browser", () => {
     await (await button(page, "Complete with result")).click();
     const done = await waitForDag(page, (s) => s["reject_order"] === "complete" && s["ship_order"] === "complete");
     expect(done).toEqual({ reject_order: "complete", ship_order: "complete" });
+    await waitForTasks(db.sql, [task.task_uuid], ["complete"]);
+    await page.close();
+  });
+
+  test("Retry after the operator fixes the input completes the task", async () => {
+    const inputPath = join(mkdtempSync(join(tmpdir(), "tasker-dashboard-")), "orders.csv");
+    const task = await createTask(base(), { namespace: "dashboard_cases", name: "import_file", version: "1.0.0", context: { input_path: inputPath } });
+    await waitForTasks(db.sql, [task.task_uuid], ["blocked_by_failures", "error"]);
+    const page = await openPage(browser!, errors);
+    await page.goto(`${base()}/dashboard/tasks/${task.task_uuid}?step=${stepOf(task, "read_input")}`);
+    await page.waitForSelector('[data-inspected-step="read_input"] [data-section="error"]');
+    expect(await page.$eval('[data-section="error"]', (el) => el.textContent)).toContain(`input file ${inputPath} does not exist`);
+    expect(await waitForDag(page, (s) => s["read_input"] === "error")).toEqual({ read_input: "error", summarize: "pending" });
+
+    // The operator provides the file, then presses Retry: the step runs again and the task completes, live.
+    writeFileSync(inputPath, "a\nb\nc\n");
+    await (await button(page, "Retry")).click();
+    await waitForText(page, "#flash", "done");
+    expect(await waitForDag(page, (s) => s["read_input"] === "complete" && s["summarize"] === "complete")).toEqual({ read_input: "complete", summarize: "complete" });
     await waitForTasks(db.sql, [task.task_uuid], ["complete"]);
     await page.close();
   });
