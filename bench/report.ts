@@ -341,8 +341,10 @@ ${table(["topology", "workflow", "telemetry off", "telemetry on", "p50 change"],
 `);
     }
   }
-  // What benches of their own wrote into the README (runtimesAndServers.ts) stays.
-  const kept = readBlock(join(import.meta.dirname, "README.md"), "runtimes");
-  if (kept) out.push(kept);
+  // What benches of their own wrote into the README (runtimesAndServers.ts, dashboardList.ts) stays.
+  for (const name of ["runtimes", "dashboard-list"]) {
+    const kept = readBlock(join(import.meta.dirname, "README.md"), name);
+    if (kept) out.push(kept);
+  }
   return `${out.join("\n")}\n`;
 }

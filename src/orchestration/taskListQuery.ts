@@ -17,11 +17,15 @@ export interface TaskListFilter {
   createdBefore?: string | undefined;
   /** A task uuid or a correlation id. */
   uuid?: string | undefined;
+  /** Count at most this many matching tasks (`countCapped` says when there are more); none: count them all. */
+  countCap?: number | undefined;
 }
 
 export interface TaskListPage {
   tasks: TaskResponse[];
   totalCount: number;
+  /** More than `countCap` tasks match; `totalCount` is the cap. */
+  countCapped: boolean;
 }
 
 /** The filter's conditions over t (tasks), nt (named_tasks) and ns (task_namespaces); an absent field matches every task. */
@@ -46,34 +50,41 @@ function matches(sql: Sql, filter: TaskListFilter) {
          AND (${uuid}::uuid IS NULL OR t.task_uuid = ${uuid}::uuid OR t.correlation_id = ${uuid}::uuid)`;
 }
 
-/** One page of tasks, newest first, with their real states and step counts (`steps` is empty in lists). */
+/**
+ * One page of tasks, newest first, with their real states and step counts (`steps` is empty in
+ * lists). The page walks `tasks_created_at_idx` and stops at the page; the count is a query of
+ * its own, capped by `countCap` when given (the dashboard's "10,000+"), so a page stays cheap
+ * however many tasks match.
+ */
 export async function listTasks(sql: Sql, filter: TaskListFilter): Promise<TaskListPage> {
   const offset = (filter.page - 1) * filter.perPage;
-  const rows = await sql<{ task: TaskResponse; total_count: number }[]>`
+  const page = sql<{ task: TaskResponse }[]>`
     WITH matching AS (
-      SELECT t.task_uuid, t.created_at, count(*) OVER () AS total_count
+      SELECT t.task_uuid, t.created_at
         FROM tasker.tasks t
         JOIN tasker.named_tasks nt USING (named_task_uuid)
         JOIN tasker.task_namespaces ns USING (task_namespace_uuid)
        WHERE ${matches(sql, filter)}
        ORDER BY t.created_at DESC, t.task_uuid DESC
        LIMIT ${filter.perPage}::int OFFSET ${offset}::int)
-    SELECT jsonb_build_object(${taskResponseFields(sql)}, 'steps', '[]'::jsonb) AS task,
-           m.total_count::int AS total_count
+    SELECT jsonb_build_object(${taskResponseFields(sql)}, 'steps', '[]'::jsonb) AS task
       FROM matching m
       JOIN tasker.tasks t USING (task_uuid)
       JOIN tasker.named_tasks nt USING (named_task_uuid)
       JOIN tasker.task_namespaces ns USING (task_namespace_uuid)
       CROSS JOIN LATERAL tasker.task_execution_context(t.task_uuid) c
      ORDER BY m.created_at DESC, m.task_uuid DESC`;
-  if (rows.length > 0) return { tasks: rows.map((r) => r.task), totalCount: rows[0]!.total_count };
-  if (offset === 0) return { tasks: [], totalCount: 0 };
-  // A page past the end still reports the real total.
-  const [count] = await sql<{ n: number }[]>`
-    SELECT count(*)::int AS n
-      FROM tasker.tasks t
-      JOIN tasker.named_tasks nt USING (named_task_uuid)
-      JOIN tasker.task_namespaces ns USING (task_namespace_uuid)
-     WHERE ${matches(sql, filter)}`;
-  return { tasks: [], totalCount: count?.n ?? 0 };
+  const cap = filter.countCap ?? null;
+  const count = sql<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM (
+      SELECT 1
+        FROM tasker.tasks t
+        JOIN tasker.named_tasks nt USING (named_task_uuid)
+        JOIN tasker.task_namespaces ns USING (task_namespace_uuid)
+       WHERE ${matches(sql, filter)}
+       LIMIT ${cap === null ? null : cap + 1}::bigint) matching`;
+  const [rows, [counted]] = await Promise.all([page, count]);
+  const n = counted?.n ?? 0;
+  const countCapped = cap !== null && n > cap;
+  return { tasks: rows.map((r) => r.task), totalCount: countCapped ? cap : n, countCapped };
 }

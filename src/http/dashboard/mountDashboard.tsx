@@ -126,6 +126,9 @@ export function mountDashboard(app: Hono, deps: DashboardDeps): void {
     );
   });
 
+  /** The list counts at most this many matching tasks ("10,000+"), so a page stays fast at any size. */
+  const LIST_COUNT_CAP = 10_000;
+
   app.get("/dashboard/fragments/tasks", async (c) => {
     await access(c.req.raw.headers, "tasks:list");
     const raw = filterQuery(c.req.query());
@@ -140,10 +143,11 @@ export function mountDashboard(app: Hono, deps: DashboardDeps): void {
       createdAfter: query.created_after,
       createdBefore: query.created_before,
       uuid: query.uuid,
+      countCap: LIST_COUNT_CAP,
     });
     const { page: _page, ...kept } = raw;
     return c.html(
-      <TaskList tasks={page.tasks} page={query.page} perPage={query.per_page} totalCount={page.totalCount} query={kept} />,
+      <TaskList tasks={page.tasks} page={query.page} perPage={query.per_page} totalCount={page.totalCount} countCapped={page.countCapped} query={kept} />,
       200,
       noStore,
     );

@@ -10,6 +10,8 @@ import { waitFor } from "../../support/waitFor.ts";
 import { afterAll, beforeAll, describe, expect, test } from "../../support/test.ts";
 import { serveApp, type ServedApp } from "./serveApp.ts";
 
+import { listTasks } from "../../../src/orchestration/taskListQuery.ts";
+
 const db = useTestDatabase(import.meta.file);
 let engine: TestEngine;
 let api: ServedApp;
@@ -140,6 +142,18 @@ describe("tasks", () => {
     expect([bad.status, bad.json["error"]["field"]]).toEqual([400, "created_after"]);
     const badUuid = await call("GET", "/v1/tasks?uuid=abc");
     expect([badUuid.status, badUuid.json["error"]["field"]]).toEqual([400, "uuid"]);
+  });
+
+  test("a_capped_count_says_more_match_and_the_page_is_the_same", async () => {
+    const created = await Promise.all([1, 2, 3].map((i) => call("POST", "/v1/tasks", linear(20 + 2 * i, { tags: ["count-cap"] }))));
+    const all = await listTasks(db.sql, { page: 1, perPage: 2, tag: "count-cap" });
+    expect([all.totalCount, all.countCapped, all.tasks.length]).toEqual([3, false, 2]);
+    const capped = await listTasks(db.sql, { page: 1, perPage: 2, tag: "count-cap", countCap: 2 });
+    expect([capped.totalCount, capped.countCapped]).toEqual([2, true]);
+    expect(capped.tasks.map((t) => t.task_uuid)).toEqual(all.tasks.map((t) => t.task_uuid));
+    expect((await listTasks(db.sql, { page: 1, perPage: 2, tag: "count-cap", countCap: 3 })).countCapped).toBe(false);
+    // Newest first.
+    expect(all.tasks.map((t) => t.task_uuid)).toEqual([created[2]!.json["task_uuid"] as string, created[1]!.json["task_uuid"] as string]);
   });
 
   test("bad_uuid_is_400_and_unknown_task_is_404", async () => {

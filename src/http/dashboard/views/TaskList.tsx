@@ -7,6 +7,8 @@ export interface TaskListPageView {
   page: number;
   perPage: number;
   totalCount: number;
+  /** More tasks match than were counted (`totalCount` is the cap). */
+  countCapped: boolean;
   /** The filter's query parameters, kept by the pagination links. */
   query: Record<string, string>;
 }
@@ -19,10 +21,11 @@ function pageHref(query: Record<string, string>, page: number): string {
 /** One page of tasks as a table; every row carries `data-task-uuid` and links to the task's page. */
 export function TaskList(props: TaskListPageView) {
   const totalPages = Math.max(1, Math.ceil(props.totalCount / props.perPage));
+  const more = props.countCapped ? "+" : "";
   return (
     <section aria-labelledby="task-list-heading">
       <h2 id="task-list-heading">
-        Tasks <span class="muted">({props.totalCount} matching)</span>
+        Tasks <span class="muted">({props.totalCount.toLocaleString("en")}{more} matching)</span>
       </h2>
       {props.tasks.length === 0 ? (
         <p class="empty">No task matches these filters.</p>
@@ -67,9 +70,9 @@ export function TaskList(props: TaskListPageView) {
       <nav class="pagination" aria-label="Pages">
         {props.page > 1 ? <a href={pageHref(props.query, props.page - 1)} rel="prev">Previous page</a> : null}
         <span>
-          Page {props.page} of {totalPages}
+          Page {props.page} of {totalPages.toLocaleString("en")}{more}
         </span>
-        {props.page < totalPages ? <a href={pageHref(props.query, props.page + 1)} rel="next">Next page</a> : null}
+        {props.page < totalPages || props.countCapped ? <a href={pageHref(props.query, props.page + 1)} rel="next">Next page</a> : null}
       </nav>
     </section>
   );
