@@ -164,6 +164,70 @@ describe.skipIf(!chromium)("dashboard in a browser", () => {
     await page.close();
   });
 
+  test("the templates page draws a shipped template's graph with its step types and input schema", async () => {
+    const page = await openPage(browser!, errors);
+    await page.goto(`${base()}/dashboard/templates`);
+    const link = await page.waitForSelector('tr[data-template="conditional_approval/approval_routing/1.0.0"] a');
+    await Promise.all([page.waitForNavigation(), link!.click()]);
+    expect(page.url()).toBe(`${base()}/dashboard/templates/conditional_approval/approval_routing/1.0.0`);
+    await page.waitForSelector("svg.dag [data-step-name]");
+    const types: Record<string, string> = await page.$$eval("svg.dag [data-step-name]", (nodes) =>
+      Object.fromEntries(nodes.map((n): [string, string] => [n.getAttribute("data-step-name") ?? "", n.querySelector(".dag-state")?.textContent ?? ""])),
+    );
+    expect(types).toEqual({
+      validate_request: "step", routing_decision: "decision", auto_approve: "step",
+      manager_approval: "step", finance_review: "step", finalize_approval: "deferred convergence",
+    });
+    expect(await page.$$eval("svg.dag [data-state]", (nodes) => nodes.length)).toBe(0);
+    expect(await page.$eval('[data-section="input-schema"]', (el) => el.textContent)).toContain('"requester"');
+    await screenshot(page, "template");
+    await page.close();
+  });
+
+  test("the DLQ page lists a pending entry; an API error is shown in the page; Resolve with a note resolves it", async () => {
+    const task = await createTask(base(), {
+      namespace: "conditional_approval", name: "approval_routing", version: "1.0.0",
+      context: { amount: 10, requester: "dlq", purpose: "dlq" },
+    });
+    // As the staleness detector writes it (its timing is minutes; the row is what the page shows).
+    const insert = async (): Promise<string> => {
+      const [row] = await db.sql<{ id: string }[]>`
+        INSERT INTO tasker.tasks_dlq (task_uuid, original_state, dlq_reason, task_snapshot)
+        VALUES (${task.task_uuid}::uuid, 'steps_in_process', 'staleness_timeout',
+                ${db.sql.json({ namespace: "conditional_approval", task_name: "approval_routing", current_state: "steps_in_process" })})
+        RETURNING dlq_entry_uuid AS id`;
+      return row!.id;
+    };
+    const gone = await insert();
+    const page = await openPage(browser!, errors);
+    await page.goto(`${base()}/dashboard/dlq`);
+    const row = await page.waitForSelector(`tr[data-dlq-entry="${gone}"]`);
+    expect(await row!.evaluate((r) => r.textContent)).toContain("conditional_approval/approval_routing");
+    expect(await row!.evaluate((r) => r.textContent)).toContain("staleness timeout");
+    // Without a note nothing is sent.
+    await (await button(page, "Resolve")).click();
+    await waitForText(page, "#flash", "Give a resolution note");
+    // The entry disappears behind the page's back: the API's 404 is shown.
+    await db.sql`DELETE FROM tasker.tasks_dlq WHERE dlq_entry_uuid = ${gone}::uuid`;
+    await page.type(`#dlq-note-${gone}`, "re-ran by hand");
+    await (await button(page, "Resolve")).click();
+    await waitForText(page, "#flash", `no DLQ entry ${gone}`);
+    expect(await page.$eval("#flash", (el) => el.className)).toContain("is-error");
+
+    const entry = await insert();
+    await page.reload();
+    await page.waitForSelector(`tr[data-dlq-entry="${entry}"]`);
+    await screenshot(page, "dlq");
+    await page.type(`#dlq-note-${entry}`, "re-ran by hand");
+    await (await button(page, "Resolve")).click();
+    await waitForText(page, "#flash", "done");
+    await waitForText(page, "#dlq", "No DLQ entry awaits investigation");
+    const [resolved] = await db.sql<{ resolution_status: string; resolution_notes: string; resolved_by: string }[]>`
+      SELECT resolution_status, resolution_notes, resolved_by FROM tasker.tasks_dlq WHERE dlq_entry_uuid = ${entry}::uuid`;
+    expect(resolved).toEqual({ resolution_status: "manually_resolved", resolution_notes: "re-ran by hand", resolved_by: "dashboard" });
+    await page.close();
+  });
+
   test("with auth on the dashboard asks for a key; a read-only key sees no action buttons, an operator key does", async () => {
     const task = await createTask(base(), { namespace: "retry_examples", name: "permanent_failure", version: "1.0.0", context: { case: "auth" } });
     await waitForTasks(db.sql, [task.task_uuid], ["blocked_by_failures", "error"]);

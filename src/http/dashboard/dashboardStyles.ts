@@ -22,7 +22,7 @@ h2 { font-size: 18px; margin: 8px 0 12px; } h3 { font-size: 16px; margin: 16px 0
 #credential-panel { margin: 16px 20px; padding: 16px; border: 1px solid var(--line); border-radius: 8px; max-width: 560px; background: var(--panel); }
 button { font: inherit; padding: 5px 12px; border: 1px solid #8c959f; border-radius: 6px; background: #f6f8fa; cursor: pointer; }
 button:hover { background: #eaeef2; }
-button[data-action="cancel-task"], button[data-action="resolve"] { border-color: #cf222e; color: #a40e26; }
+button[data-action="cancel-task"], button[data-action="resolve"], button[data-action="resolve-dlq"] { border-color: #cf222e; color: #a40e26; }
 input, select, textarea { font: inherit; padding: 4px 6px; border: 1px solid #8c959f; border-radius: 4px; }
 textarea { width: 100%; font-family: ui-monospace, monospace; }
 label { display: block; font-weight: 600; margin: 8px 0 2px; }
@@ -51,7 +51,13 @@ a:focus-visible .dag-node rect { stroke: var(--focus); stroke-width: 4; }
 .dag-name { font-weight: 700; font-size: 13px !important; }
 .dag-state { font-weight: 600; text-transform: uppercase; letter-spacing: .03em; font-size: 11px !important; }
 .dag-timing, .dag-created-by { fill: #424a53 !important; font-size: 11px !important; }
-pre { background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 8px; overflow: auto; max-height: 260px; font-size: 12px; }
+.dag-edge.extra { stroke-dasharray: 6 4; }
+.dag-node.template-step rect { fill: #fff; stroke: #59636e; }
+.badge.step-type { color: #424a53; background: #eaeef2; border-color: #8c959f; }
+form.dlq-resolve { display: flex; flex-wrap: wrap; gap: 4px 8px; align-items: center; }
+form.dlq-resolve label { margin: 0; }
+form.dlq-resolve input { flex: 1 1 160px; }
+pre: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 8px; overflow: auto; max-height: 260px; font-size: 12px; }
 .step-error { padding: 8px; border: 1px solid #cf222e; background: #ffebe9; border-radius: 6px; margin: 8px 0; }
 .step-actions input[type="text"] { width: 100%; }
 .step-actions { padding: 8px 12px; border: 1px solid var(--line); border-radius: 8px; margin: 12px 0; }

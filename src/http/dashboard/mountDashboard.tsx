@@ -9,23 +9,29 @@ import { explainStep } from "../../orchestration/explainStep.ts";
 import { loadOverview } from "../../orchestration/overviewQuery.ts";
 import { findStepDetail } from "../../orchestration/stepDetailQuery.ts";
 import { listTasks } from "../../orchestration/taskListQuery.ts";
+import { createDlqRepository } from "../../orchestration/dlq/dlqRepository.ts";
 import { findTask } from "../../orchestration/taskQueries.ts";
+import { findTemplate, listTemplates } from "../../orchestration/templateQueries.ts";
 import type { QueueHealthDetail } from "../../queue/queueHealth.ts";
 import type { Authenticator } from "../auth/createAuthenticator.ts";
 import type { HealthCheckResult } from "../healthCheck.ts";
 import { parsePart } from "../requestInput.ts";
 import { StepParamsSchema, TaskParamsSchema } from "../schemas/commonSchemas.ts";
+import { DlqLimitQuerySchema } from "../schemas/dlqSchemas.ts";
 import { TaskListQuerySchema } from "../schemas/taskSchemas.ts";
+import { TemplateParamsSchema } from "../schemas/templateSchemas.ts";
 import dashboardScript from "./assets/dashboard.js" with { type: "text" };
 import { authorizeFragment, type DashboardAccess } from "./dashboardAccess.ts";
 import { DASHBOARD_CSS } from "./dashboardStyles.ts";
 import { taskChangeStream } from "./taskChangeStream.ts";
+import { DlqQueue, type DlqQueueRow } from "./views/DlqQueue.tsx";
 import { Layout } from "./views/Layout.tsx";
 import { OverviewPanel } from "./views/OverviewPanel.tsx";
 import { StepInspector } from "./views/StepInspector.tsx";
 import { FILTER_FIELDS, TaskFilters } from "./views/TaskFilters.tsx";
 import { TaskDetail } from "./views/TaskDetail.tsx";
 import { TaskList } from "./views/TaskList.tsx";
+import { TemplateCatalog, TemplateDetailView } from "./views/TemplateViews.tsx";
 
 export interface DashboardDeps {
   sql: Sql;
@@ -65,6 +71,7 @@ function filterQuery(raw: Record<string, string>): Record<string, string> {
  */
 export function mountDashboard(app: Hono, deps: DashboardDeps): void {
   const { sql } = deps;
+  const dlq = createDlqRepository(sql);
   const shell = { authEnabled: deps.authenticator.enabled, apiKeyHeader: deps.apiKeyHeader };
   const access = (headers: Headers, permission: Permission): Promise<DashboardAccess> =>
     authorizeFragment(deps.authenticator, headers, permission);
@@ -179,6 +186,66 @@ export function mountDashboard(app: Hono, deps: DashboardDeps): void {
       deps.health(),
     ]);
     return c.html(<OverviewPanel overview={overview} queues={queues} health={health} />, 200, noStore);
+  });
+
+  app.get("/dashboard/dlq", (c) =>
+    page(
+      c,
+      <Layout title="DLQ" current="dlq" {...shell}>
+        <div id="dlq" data-fragment="/dashboard/fragments/dlq" aria-live="polite">
+          <p class="muted">Loading the DLQ…</p>
+        </div>
+      </Layout>,
+    ),
+  );
+
+  app.get("/dashboard/templates", (c) =>
+    page(
+      c,
+      <Layout title="Templates" current="templates" {...shell}>
+        <div id="templates" data-fragment="/dashboard/fragments/templates">
+          <p class="muted">Loading templates…</p>
+        </div>
+      </Layout>,
+    ),
+  );
+
+  app.get("/dashboard/templates/:namespace/:name/:version", (c) => {
+    const params = parsePart(TemplateParamsSchema, c.req.param(), "path") as v.InferOutput<typeof TemplateParamsSchema>;
+    const path = [params.namespace, params.name, params.version].map(encodeURIComponent).join("/");
+    return page(
+      c,
+      <Layout title={`Template ${params.namespace}/${params.name} ${params.version}`} current="template" {...shell}>
+        <p>
+          <a href="/dashboard/templates">← All templates</a>
+        </p>
+        <div id="template" data-fragment={`/dashboard/fragments/templates/${path}`}>
+          <p class="muted">Loading the template…</p>
+        </div>
+      </Layout>,
+    );
+  });
+
+  // GET /v1/dlq/investigation-queue; its Resolve action is PATCH /v1/dlq/entry/{uuid} (dlq:update).
+  app.get("/dashboard/fragments/dlq", async (c) => {
+    const allowed = await access(c.req.raw.headers, "dlq:read");
+    const { limit } = parsePart(DlqLimitQuerySchema, c.req.query(), "query") as v.InferOutput<typeof DlqLimitQuerySchema>;
+    const rows = (await dlq.investigationQueue(limit)) as DlqQueueRow[];
+    return c.html(<DlqQueue rows={rows} access={allowed} />, 200, noStore);
+  });
+
+  // GET /v1/templates and GET /v1/templates/{namespace}/{name}/{version} (templates:read).
+  app.get("/dashboard/fragments/templates", async (c) => {
+    await access(c.req.raw.headers, "templates:read");
+    return c.html(<TemplateCatalog list={await listTemplates(sql, {})} />, 200, noStore);
+  });
+
+  app.get("/dashboard/fragments/templates/:namespace/:name/:version", async (c) => {
+    await access(c.req.raw.headers, "templates:read");
+    const params = parsePart(TemplateParamsSchema, c.req.param(), "path") as v.InferOutput<typeof TemplateParamsSchema>;
+    const template = await findTemplate(sql, params.namespace, params.name, params.version);
+    if (!template) throw new TaskerError("NOT_FOUND", `Task template not found: ${params.namespace}/${params.name}@${params.version}`);
+    return c.html(<TemplateDetailView template={template} />, 200, noStore);
   });
 
   app.get("/dashboard/events/tasks/:task_uuid", async (c) => {

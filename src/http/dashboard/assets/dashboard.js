@@ -205,15 +205,14 @@
         return;
       }
       showMessage(`${description}: done.`, false);
-      await loadFragment(taskPanel);
-      if (inspector && inspector.dataset.fragment) await loadFragment(inspector);
+      await loadAll();
     } catch (error) {
       if (!(error instanceof AuthRequired)) showMessage(`${description} failed: ${error.message}`, true);
     }
   }
 
   document.addEventListener("submit", (event) => {
-    if (event.target.matches("form.step-actions")) event.preventDefault();
+    if (event.target.matches("form.step-actions, form.dlq-resolve")) event.preventDefault();
   });
 
   document.addEventListener("click", (event) => {
@@ -223,6 +222,25 @@
     if (action === "cancel-task") {
       const taskUuid = button.dataset.taskUuid;
       void act(`Cancel task ${taskUuid}`, "DELETE", `/v1/tasks/${taskUuid}`);
+      return;
+    }
+    if (action === "resolve-dlq") {
+      const form = button.closest("form.dlq-resolve");
+      const field = form.elements.namedItem("note");
+      const note = field.value.trim();
+      if (!note) {
+        showMessage("Give a resolution note: it is recorded with the entry.", true);
+        field.setAttribute("aria-invalid", "true");
+        field.focus();
+        return;
+      }
+      field.removeAttribute("aria-invalid");
+      const entry = form.dataset.dlqEntry;
+      void act(`Resolve DLQ entry ${entry}`, "PATCH", `/v1/dlq/entry/${entry}`, {
+        resolution_status: "ManuallyResolved",
+        resolution_notes: note,
+        resolved_by: form.dataset.actor || "dashboard",
+      });
       return;
     }
     const form = button.closest("form.step-actions");

@@ -3,7 +3,7 @@ import type { Child } from "hono/jsx";
 export interface LayoutProps {
   title: string;
   /** Which navigation link is the current page. */
-  current: "tasks" | "overview" | "task";
+  current: "tasks" | "overview" | "task" | "dlq" | "templates" | "template";
   authEnabled: boolean;
   apiKeyHeader: string;
   children?: Child;
@@ -34,6 +34,8 @@ export function Layout(props: LayoutProps) {
           <nav aria-label="Dashboard">
             {link("/dashboard", "tasks", "Tasks")}
             {link("/dashboard/overview", "overview", "Overview")}
+            {link("/dashboard/dlq", "dlq", "DLQ")}
+            {link("/dashboard/templates", "templates", "Templates")}
           </nav>
           <button type="button" id="sign-out" hidden>
             Sign out
