@@ -162,6 +162,8 @@ export function startRole(role: Role, resolved: ResolvedConfig, baseLogger: Logg
               queueHealth: async () => (engine ? await engine.queueHealth.detail() : undefined),
               health: () => runChecks(healthDeps),
               shutdown: lifecycle.signal,
+              traceUrl: config.web.dashboard.trace_url,
+              backpressureMaxDepth: config.queues.backpressure.max_depth,
             },
           }
         : {}),

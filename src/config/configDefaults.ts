@@ -114,6 +114,7 @@ export const CONFIG_SETTINGS: ConfigSettings<TaskerConfig> = {
     config_endpoint_enabled: set(false, "Serve GET /config: this process's effective configuration with secrets masked (system:config_read, worker:config_read on a worker); off = 404."),
     dashboard: {
       enabled: set(true, "Serve the operations dashboard at /dashboard on the orchestration and combined roles (pages public, data behind the API's auth); off = 404."),
+      trace_url: set("", "Link a task's correlation id to its trace: a URL with {correlation_id}, e.g. http://jaeger:16686/search?service=tasker&tags=%7B%22correlation_id%22%3A%22{correlation_id}%22%7D; empty: no link."),
     },
     auth: {
       enabled: set(false, "Require credentials (API key or JWT bearer token) on /v1 routes; health and API docs stay public."),

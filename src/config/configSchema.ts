@@ -239,7 +239,7 @@ export const configSchema = object({
     body_limit_bytes: integerIn(1024),
     cors_origins: stringList,
     config_endpoint_enabled: flag,
-    dashboard: object({ enabled: flag }),
+    dashboard: object({ enabled: flag, trace_url: v.string("must be a string") }),
     auth: authSchema,
   }),
   telemetry: object({

@@ -19,6 +19,7 @@ const chromium = findChromium();
 const db = useTestDatabase(import.meta.file);
 const FULL_KEY = "dashboard-full-key-0123456789";
 const READ_ONLY_KEY = "dashboard-read-only-key-0123456789";
+const TRACE_URL = "http://traces.example/search?correlation_id={correlation_id}";
 const READ_ONLY = ["tasks:read", "tasks:list", "steps:read", "system:analytics_read"];
 /** README's pictures: refreshed by `TASKER_SCREENSHOTS=1 bun test test/browser`, so ordinary runs leave the tree clean. */
 const screenshot = async (page: Page, name: string): Promise<void> => {
@@ -33,7 +34,11 @@ describe.skipIf(!chromium)("dashboard in a browser", () => {
   const errors: string[] = [];
 
   beforeAll(async () => {
-    combined = await startRole("combined", { databaseUrl: db.url, namespaces: ["retry_examples", "conditional_approval"] });
+    combined = await startRole("combined", {
+      databaseUrl: db.url,
+      namespaces: ["retry_examples", "conditional_approval"],
+      env: { TASKER_WEB__DASHBOARD__TRACE_URL: TRACE_URL },
+    });
     [worker, secured, browser] = await Promise.all([
       startRole("worker", { databaseUrl: db.url, handlersDir: FIXTURE_HANDLERS, namespaces: ["e2e_linear", "dashboard_cases"] }),
       startRole("orchestration", {
@@ -75,6 +80,8 @@ describe.skipIf(!chromium)("dashboard in a browser", () => {
     expect(done).toEqual({ chain_1: "complete", chain_2: "complete", chain_3: "complete" });
     expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
     expect(await page.$eval("[data-task-state]", (el) => el.getAttribute("data-task-state"))).toBe("complete");
+    // web.dashboard.trace_url links the correlation id to its trace.
+    expect(await page.$eval("[data-trace-link]", (el) => el.getAttribute("href"))).toBe(TRACE_URL.replace("{correlation_id}", task.correlation_id));
     // The search finds it by correlation id.
     await page.goto(`${base()}/dashboard?uuid=${task.correlation_id}`);
     await page.waitForSelector(`tr[data-task-uuid="${task.task_uuid}"]`);

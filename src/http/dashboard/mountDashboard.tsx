@@ -45,6 +45,10 @@ export interface DashboardDeps {
   shutdown: AbortSignal;
   /** A process is online when it heart-beat within this many seconds. */
   aliveSeconds?: number;
+  /** web.dashboard.trace_url: a URL with {correlation_id}, or empty. */
+  traceUrl?: string;
+  /** queues.backpressure.max_depth: task creation is refused above it (0: off). */
+  backpressureMaxDepth?: number;
 }
 
 /** A whole page: the doctype (standards mode) and the shell. */
@@ -166,7 +170,7 @@ export function mountDashboard(app: Hono, deps: DashboardDeps): void {
     const { step } = parsePart(STEP_QUERY, c.req.query(), "query") as v.InferOutput<typeof STEP_QUERY>;
     const task = await findTask(sql, taskUuid);
     if (!task) throw new TaskerError("NOT_FOUND", `no task ${taskUuid}`);
-    return c.html(<TaskDetail task={task} access={allowed} selectedStep={step} />, 200, noStore);
+    return c.html(<TaskDetail task={task} access={allowed} selectedStep={step} traceUrl={deps.traceUrl ?? ""} />, 200, noStore);
   });
 
   app.get("/dashboard/fragments/tasks/:task_uuid/steps/:step_uuid", async (c) => {
@@ -185,7 +189,7 @@ export function mountDashboard(app: Hono, deps: DashboardDeps): void {
       deps.queueHealth(),
       deps.health(),
     ]);
-    return c.html(<OverviewPanel overview={overview} queues={queues} health={health} />, 200, noStore);
+    return c.html(<OverviewPanel overview={overview} queues={queues} health={health} backpressureMaxDepth={deps.backpressureMaxDepth ?? 0} />, 200, noStore);
   });
 
   app.get("/dashboard/dlq", (c) =>

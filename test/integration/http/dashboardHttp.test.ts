@@ -4,6 +4,8 @@ import { REPO_ROOT } from "../../support/binary.ts";
 import { useTestDatabase } from "../../support/database.ts";
 import { afterAll, beforeAll, describe, expect, test } from "../../support/test.ts";
 import { serveApp, type ServedApp } from "./serveApp.ts";
+import { createQueueClient } from "../../../src/queue/queueClient.ts";
+import { createQueueHealthProvider } from "../../../src/queue/queueHealth.ts";
 
 const db = useTestDatabase(import.meta.file);
 const READER = "dashboard-reader-key-0123456789";
@@ -55,6 +57,28 @@ describe("dashboard over HTTP", () => {
     expect(task.status).toBe(403);
     const stream = await fetch(`${secured.url}/dashboard/events/tasks/${UNKNOWN_TASK}`, { headers: { "X-API-Key": READER } });
     expect(stream.status).toBe(403);
+  });
+
+  test("the overview shows backpressure, dead tuples and the oldest transaction holding back cleanup", async () => {
+    const queues = createQueueClient(db.sql);
+    await queues.create("worker_dashboard_bp_queue");
+    for (let i = 0; i < 3; i += 1) await queues.send("worker_dashboard_bp_queue", { i });
+    const open = serveApp({ sql: db.sql, dashboard: { queueHealth: () => createQueueHealthProvider(db.sql, queues).detail(), backpressureMaxDepth: 2 } });
+    try {
+      const html = await (await fetch(`${open.url}/dashboard/fragments/overview`)).text();
+      expect(html).toContain('data-backpressure="refusing"');
+      expect(html).toContain("worker_dashboard_bp_queue holds 3, over 2");
+      expect(html).toContain("Dead tuples");
+      expect(html).toContain("data-oldest-transaction");
+    } finally {
+      await open.stop();
+    }
+    const relaxed = serveApp({ sql: db.sql, dashboard: { queueHealth: () => createQueueHealthProvider(db.sql, queues).detail(), backpressureMaxDepth: 10 } });
+    try {
+      expect(await (await fetch(`${relaxed.url}/dashboard/fragments/overview`)).text()).toContain('data-backpressure="admitting"');
+    } finally {
+      await relaxed.stop();
+    }
   });
 
   test("bad filters are 400 naming the field; empty form fields mean any", async () => {

@@ -4,6 +4,7 @@ import type { ApiRoute } from "../../../src/http/apiRoute.ts";
 import { createHttpApp } from "../../../src/http/createHttpApp.ts";
 import { createRoleRoutes, type RoleRoutesDeps } from "../../../src/http/createRoleRoutes.ts";
 import { CONFIG_DEFAULTS, type TaskerConfig } from "../../../src/config/index.ts";
+import type { QueueHealthDetail } from "../../../src/queue/queueHealth.ts";
 import { silentLogger } from "../../../src/telemetry/logger.ts";
 import { disabledTelemetry } from "../../../src/telemetry/telemetry.ts";
 
@@ -22,8 +23,8 @@ export interface ServeAppOptions {
   web?: Partial<TaskerConfig["web"]>;
   auth?: Partial<TaskerConfig["web"]["auth"]>;
   extraRoutes?: ApiRoute[];
-  /** Mount the dashboard (as runRole does when web.dashboard.enabled). */
-  dashboard?: boolean;
+  /** Mount the dashboard (as runRole does when web.dashboard.enabled), with these deps replaced. */
+  dashboard?: boolean | { queueHealth?: () => Promise<QueueHealthDetail | undefined>; backpressureMaxDepth?: number; traceUrl?: string };
 }
 
 /** The real Hono app of a role, served over HTTP on a free port. */
@@ -60,6 +61,7 @@ export function serveApp(options: ServeAppOptions): ServedApp {
             queueHealth: () => Promise.resolve(undefined),
             health: () => Promise.resolve({}),
             shutdown: stopping.signal,
+            ...(typeof options.dashboard === "object" ? options.dashboard : {}),
           },
         }
       : {}),

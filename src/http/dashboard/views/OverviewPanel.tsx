@@ -9,11 +9,17 @@ export interface OverviewView {
   overview: Overview;
   queues: QueueHealthDetail | undefined;
   health: Record<string, HealthCheckResult>;
+  /** queues.backpressure.max_depth: a worker queue or orchestration_step_results deeper than this refuses new tasks (0: off). */
+  backpressureMaxDepth: number;
 }
+
+/** Queues whose depth makes POST /v1/tasks answer 503 BACKPRESSURE (the gate watches these two kinds). */
+const gated = (queue: string): boolean => queue === "orchestration_step_results" || /^worker_.+_queue$/.test(queue);
 
 /** Task counts by state, queues, processes online, health and completions per minute. */
 export function OverviewPanel(props: OverviewView) {
-  const { overview, queues, health } = props;
+  const { overview, queues, health, backpressureMaxDepth } = props;
+  const refusing = (queues?.queues ?? []).filter((q) => backpressureMaxDepth > 0 && gated(q.queue_name) && q.depth > backpressureMaxDepth);
   return (
     <div class="overview">
       <section aria-labelledby="health-heading">
@@ -63,6 +69,7 @@ export function OverviewPanel(props: OverviewView) {
                 <th scope="col">Queue</th>
                 <th scope="col">Depth</th>
                 <th scope="col">Oldest message</th>
+                <th scope="col">Dead tuples</th>
               </tr>
             </thead>
             <tbody>
@@ -71,11 +78,29 @@ export function OverviewPanel(props: OverviewView) {
                   <td class="mono">{q.queue_name}</td>
                   <td>{q.depth}</td>
                   <td>{q.oldest_message_age_seconds === null ? "—" : `${q.oldest_message_age_seconds} s`}</td>
+                  <td>
+                    {q.dead_tuples} <span class="muted">(vacuumed {formatTime(q.last_autovacuum ?? q.last_vacuum)})</span>
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
         )}
+      </section>
+      <section aria-labelledby="database-heading">
+        <h2 id="database-heading">Backpressure and database</h2>
+        <p data-backpressure={refusing.length > 0 ? "refusing" : "admitting"}>
+          {backpressureMaxDepth === 0
+            ? "Backpressure is off (queues.backpressure.max_depth = 0)."
+            : refusing.length > 0
+              ? `Refusing new tasks (503 BACKPRESSURE): ${refusing.map((q) => `${q.queue_name} holds ${q.depth}`).join(", ")}, over ${backpressureMaxDepth}.`
+              : `Admitting new tasks: every watched queue is at or below ${backpressureMaxDepth} messages.`}
+        </p>
+        <p data-oldest-transaction>
+          {queues?.oldest_transaction
+            ? `Oldest open transaction holding back cleanup: ${queues.oldest_transaction.application_name || "(no name)"} (pid ${queues.oldest_transaction.pid}, ${queues.oldest_transaction.state ?? "unknown state"}), open ${queues.oldest_transaction.age_seconds} s, xmin age ${queues.oldest_transaction.xmin_age} transactions.`
+            : "No open transaction is holding back cleanup."}
+        </p>
       </section>
       <section aria-labelledby="processes-heading">
         <h2 id="processes-heading">Processes online</h2>

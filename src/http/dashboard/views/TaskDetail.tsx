@@ -6,7 +6,7 @@ import { StateBadge } from "./StateBadge.tsx";
 import { TaskDag } from "./TaskDag.tsx";
 
 /** A task: its facts, its DAG, the template steps it does not have, and (when allowed) Cancel. */
-export function TaskDetail(props: { task: TaskResponse; access: DashboardAccess; selectedStep?: string | undefined }) {
+export function TaskDetail(props: { task: TaskResponse; access: DashboardAccess; selectedStep?: string | undefined; traceUrl?: string }) {
   const { task } = props;
   const open = isTaskState(task.status) && !TERMINAL_TASK_STATES.has(task.status);
   return (
@@ -18,7 +18,15 @@ export function TaskDetail(props: { task: TaskResponse; access: DashboardAccess;
         <dt>Task uuid</dt>
         <dd class="mono">{task.task_uuid}</dd>
         <dt>Correlation id</dt>
-        <dd class="mono">{task.correlation_id}</dd>
+        <dd class="mono">
+          {props.traceUrl ? (
+            <a href={props.traceUrl.replaceAll("{correlation_id}", encodeURIComponent(task.correlation_id))} rel="noopener" target="_blank" data-trace-link>
+              {task.correlation_id}
+            </a>
+          ) : (
+            task.correlation_id
+          )}
+        </dd>
         <dt>Created</dt>
         <dd>{formatTime(task.created_at)}</dd>
         <dt>Completed</dt>
