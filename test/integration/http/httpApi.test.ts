@@ -145,7 +145,8 @@ describe("tasks", () => {
   });
 
   test("a_capped_count_says_more_match_and_the_page_is_the_same", async () => {
-    const created = await Promise.all([1, 2, 3].map((i) => call("POST", "/v1/tasks", linear(20 + 2 * i, { tags: ["count-cap"] }))));
+    const created: Array<Awaited<ReturnType<typeof call>>> = [];
+    for (const i of [1, 2, 3]) created.push(await call("POST", "/v1/tasks", linear(20 + 2 * i, { tags: ["count-cap"] })));
     const all = await listTasks(db.sql, { page: 1, perPage: 2, tag: "count-cap" });
     expect([all.totalCount, all.countCapped, all.tasks.length]).toEqual([3, false, 2]);
     const capped = await listTasks(db.sql, { page: 1, perPage: 2, tag: "count-cap", countCap: 2 });
