@@ -62,6 +62,8 @@ pre: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 8
 .step-actions input[type="text"] { width: 100%; }
 .step-actions { padding: 8px 12px; border: 1px solid var(--line); border-radius: 8px; margin: 12px 0; }
 .overview { display: grid; grid-template-columns: repeat(auto-fit, minmax(380px, 1fr)); gap: 16px 32px; }
+.overview > section { min-width: 0; overflow-x: auto; }
+.overview > section.wide { grid-column: 1 / -1; }
 .chart svg { width: 100%; height: auto; }
 .chart .bar { fill: #2da44e; } .chart .axis { font-size: 11px; fill: var(--muted); } .chart .axis-line { stroke: var(--line); }
 .health-healthy { background: #dafbe1; color: #116329; } .health-degraded { background: #fff8c5; color: #7d4e00; } .health-unhealthy { background: #ffebe9; color: #a40e26; }

@@ -13,6 +13,9 @@ export interface OverviewView {
   backpressureMaxDepth: number;
 }
 
+/** A transaction open this long is worth an operator's look: its snapshot keeps dead tuples from being vacuumed. */
+const HELD_SECONDS = 60;
+
 /** Queues whose depth makes POST /v1/tasks answer 503 BACKPRESSURE (the gate watches these two kinds). */
 const gated = (queue: string): boolean => queue === "orchestration_step_results" || /^worker_.+_queue$/.test(queue);
 
@@ -58,7 +61,7 @@ export function OverviewPanel(props: OverviewView) {
         <h2 id="chart-heading">Throughput</h2>
         <CompletionsChart perMinute={overview.completed_per_minute} />
       </section>
-      <section aria-labelledby="queues-heading">
+      <section aria-labelledby="queues-heading" class="wide">
         <h2 id="queues-heading">Queues</h2>
         {queues === undefined ? (
           <p class="empty">The orchestration is not running yet.</p>
@@ -78,9 +81,7 @@ export function OverviewPanel(props: OverviewView) {
                   <td class="mono">{q.queue_name}</td>
                   <td>{q.depth}</td>
                   <td>{q.oldest_message_age_seconds === null ? "—" : `${q.oldest_message_age_seconds} s`}</td>
-                  <td>
-                    {q.dead_tuples} <span class="muted">(vacuumed {formatTime(q.last_autovacuum ?? q.last_vacuum)})</span>
-                  </td>
+                  <td title={`last vacuum: ${formatTime(q.last_autovacuum ?? q.last_vacuum)}`}>{q.dead_tuples}</td>
                 </tr>
               ))}
             </tbody>
@@ -97,12 +98,12 @@ export function OverviewPanel(props: OverviewView) {
               : `Admitting new tasks: every watched queue is at or below ${backpressureMaxDepth} messages.`}
         </p>
         <p data-oldest-transaction>
-          {queues?.oldest_transaction
-            ? `Oldest open transaction holding back cleanup: ${queues.oldest_transaction.application_name || "(no name)"} (pid ${queues.oldest_transaction.pid}, ${queues.oldest_transaction.state ?? "unknown state"}), open ${queues.oldest_transaction.age_seconds} s, xmin age ${queues.oldest_transaction.xmin_age} transactions.`
-            : "No open transaction is holding back cleanup."}
+          {queues?.oldest_transaction && queues.oldest_transaction.age_seconds >= HELD_SECONDS
+            ? `Holding back cleanup: ${queues.oldest_transaction.application_name || "(no name)"} (pid ${queues.oldest_transaction.pid}, ${queues.oldest_transaction.state ?? "unknown state"}) has had a transaction open for ${Math.round(queues.oldest_transaction.age_seconds)} s (xmin age ${queues.oldest_transaction.xmin_age}).`
+            : `No transaction has been open for ${HELD_SECONDS} s or more: nothing holds back cleanup of dead tuples.`}
         </p>
       </section>
-      <section aria-labelledby="processes-heading">
+      <section aria-labelledby="processes-heading" class="wide">
         <h2 id="processes-heading">Processes online</h2>
         <table>
           <thead>
