@@ -67,6 +67,14 @@ export interface TaskListQuery {
   per_page?: number;
   namespace?: string;
   status?: string;
+  /** The template's name. */
+  name?: string;
+  tag?: string;
+  /** ISO 8601; without an offset, UTC. */
+  created_after?: string;
+  created_before?: string;
+  /** A task uuid or a correlation id. */
+  uuid?: string;
 }
 
 export interface StepResponse {

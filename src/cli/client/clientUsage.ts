@@ -5,7 +5,9 @@ export const CLIENT_USAGE = `Client commands (talk to a running server over HTTP
                      [--correlation-id <uuid>] [--initiator <s>] [--source-system <s>] [--reason <s>]
                      [--tag <tag>]... [--idempotency-key <key>]
   tasker task get <task_uuid>
-  tasker task list [--namespace <ns>] [--status <state>] [--page <n>] [--per-page <1..100>]
+  tasker task list [--namespace <ns>] [--status <state>] [--template <name>] [--tag <tag>]
+                   [--created-after <time>] [--created-before <time>] [--search <task or correlation uuid>]
+                   [--page <n>] [--per-page <1..100>]
   tasker task cancel <task_uuid>
   tasker task watch <task_uuid> [--interval-ms <n>] [--timeout-seconds <n>]
                      follow until terminal; exit 0 when complete, 3 when error, cancelled,

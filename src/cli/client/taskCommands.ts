@@ -92,6 +92,11 @@ export function parseTaskCommand(argv: string[]): TaskCommand | undefined {
       const flags = {
         namespace: { type: "string" },
         status: { type: "string" },
+        template: { type: "string" },
+        tag: { type: "string" },
+        "created-after": { type: "string" },
+        "created-before": { type: "string" },
+        search: { type: "string" },
         page: { type: "string" },
         "per-page": { type: "string" },
       } as const;
@@ -101,6 +106,11 @@ export function parseTaskCommand(argv: string[]): TaskCommand | undefined {
       const query: TaskListQuery = {
         ...optional("namespace", stringFlag(values, "namespace")),
         ...optional("status", stringFlag(values, "status")),
+        ...optional("name", stringFlag(values, "template")),
+        ...optional("tag", stringFlag(values, "tag")),
+        ...optional("created_after", stringFlag(values, "created-after")),
+        ...optional("created_before", stringFlag(values, "created-before")),
+        ...optional("uuid", stringFlag(values, "search")),
         ...optional("page", integerFlag(values, "page", { min: 1 })),
         ...optional("per_page", integerFlag(values, "per-page", { min: 1, max: 100 })),
       };

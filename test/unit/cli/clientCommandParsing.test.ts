@@ -81,6 +81,12 @@ describe("task commands", () => {
       .toMatchObject({ intervalMs: 100, timeoutSeconds: 30 });
     expect(clientCommand(["task", "list", "--namespace", "ns", "--status", "complete", "--page", "2", "--per-page", "10"]))
       .toMatchObject({ action: "list", query: { namespace: "ns", status: "complete", page: 2, per_page: 10 } });
+    const uuid = "01a20866-ffe5-722f-b997-13182a372b09";
+    expect(
+      clientCommand(["task", "list", "--template", "mathematical_sequence", "--tag", "nightly", "--created-after", "2026-12-01T00:00:00", "--created-before", "2026-12-02", "--search", uuid]),
+    ).toMatchObject({
+      query: { name: "mathematical_sequence", tag: "nightly", created_after: "2026-12-01T00:00:00", created_before: "2026-12-02", uuid },
+    });
     expect(usageErrorOf(["task", "get"])).toBe("task get needs <task_uuid>");
     expect(usageErrorOf(["task", "get", "not-a-uuid"])).toBe('<task_uuid> must be a UUID; got "not-a-uuid"');
     expect(usageErrorOf(["task", "get", TASK, "extra"])).toBe('unexpected argument "extra" after task get');
