@@ -2,6 +2,7 @@ import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync }
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 import { TaskerError } from "../../lib/errors.ts";
+import { withStartLock } from "./startLock.ts";
 import { reachableBy, runServerCommand, serverUser, userIds } from "./serverBinaries.ts";
 
 /**
@@ -109,13 +110,18 @@ async function initialize(settings: EmbeddedSettings, dataDir: string, user: str
 
 /**
  * Makes sure the embedded server runs and returns its URL for `database`: reuses a running one,
- * starts a stopped one on its remembered port, or initializes the data directory first.
+ * starts a stopped one on its remembered port, or initializes the data directory first; one
+ * process at a time (`<data dir>.lock`), so roles started together share one server.
  */
 export async function ensureEmbeddedServer(
   settings: EmbeddedSettings,
   database: string,
 ): Promise<{ url: string; port: number; started: boolean; initialized: boolean; version: string; dataDir: string }> {
   const dataDir = resolve(settings.dataDir);
+  return withStartLock(`${dataDir}.lock`, () => ensureUnlocked(settings, dataDir, database));
+}
+
+async function ensureUnlocked(settings: EmbeddedSettings, dataDir: string, database: string) {
   const user = serverUser();
   let initialized = false;
   if (!existsSync(join(dataDir, "PG_VERSION"))) {
