@@ -1,9 +1,8 @@
 import type { TemplateIssue } from "./templateError.ts";
+import { isRecord } from "../lib/isRecord.ts";
 
 /** tasker-core's step name in an environment overlay that means every step. */
 const ALL = "ALL";
-
-const isMap = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
  * tasker-core's per-environment overlays (reference 5, `environments`):
@@ -14,20 +13,20 @@ const isMap = (value: unknown): value is Record<string, unknown> => typeof value
  * in `test`); a step name that no step has is an issue naming the overlay.
  */
 export function applyEnvironment(raw: unknown, environment: string | undefined, file: string, issues: TemplateIssue[]): unknown {
-  if (!isMap(raw)) return raw;
+  if (!isRecord(raw)) return raw;
   const environments = raw["environments"];
   if (environments === undefined || environments === null) return raw;
-  if (!isMap(environments)) {
+  if (!isRecord(environments)) {
     issues.push({ file, message: "environments: must be a map of environment names to overlays" });
     return raw;
   }
   const steps = Array.isArray(raw["steps"]) ? (raw["steps"] as unknown[]) : [];
-  const names = new Set(steps.flatMap((s) => (isMap(s) && typeof s["name"] === "string" ? [s["name"]] : [])));
+  const names = new Set(steps.flatMap((s) => (isRecord(s) && typeof s["name"] === "string" ? [s["name"]] : [])));
   let result = raw;
   for (const [env, overlay] of Object.entries(environments)) {
     if (overlay === null || overlay === undefined) continue;
     const where = `environments.${env}`;
-    if (!isMap(overlay)) {
+    if (!isRecord(overlay)) {
       issues.push({ file, message: `${where}: must be a map with steps` });
       continue;
     }
@@ -39,13 +38,13 @@ export function applyEnvironment(raw: unknown, environment: string | undefined, 
     const valid: Array<Record<string, unknown>> = [];
     overrides.forEach((override: unknown, index) => {
       const at = `${where}.steps[${index}]`;
-      if (!isMap(override) || typeof override["name"] !== "string") {
+      if (!isRecord(override) || typeof override["name"] !== "string") {
         issues.push({ file, message: `${at}: must be a map with a step name (or ALL)` });
       } else if (override["name"] !== ALL && !names.has(override["name"])) {
         issues.push({ file, message: `${at}: no step is named "${override["name"]}"` });
-      } else if (override["retry"] !== undefined && override["retry"] !== null && !isMap(override["retry"])) {
+      } else if (override["retry"] !== undefined && override["retry"] !== null && !isRecord(override["retry"])) {
         issues.push({ file, message: `${at}.retry: must be a map` });
-      } else if (override["handler"] !== undefined && override["handler"] !== null && !isMap(override["handler"])) {
+      } else if (override["handler"] !== undefined && override["handler"] !== null && !isRecord(override["handler"])) {
         issues.push({ file, message: `${at}.handler: must be a map` });
       } else {
         valid.push(override);
@@ -57,18 +56,18 @@ export function applyEnvironment(raw: unknown, environment: string | undefined, 
 }
 
 function overlaySteps(step: unknown, overrides: ReadonlyArray<Record<string, unknown>>): unknown {
-  if (!isMap(step)) return step;
+  if (!isRecord(step)) return step;
   let out: Record<string, unknown> = step;
   for (const override of overrides) {
     if (override["name"] !== ALL && override["name"] !== step["name"]) continue;
     out = { ...out };
     if (override["timeout_seconds"] !== undefined) out["timeout_seconds"] = override["timeout_seconds"];
     const retry = override["retry"];
-    if (isMap(retry)) out["retry"] = { ...(isMap(out["retry"]) ? out["retry"] : {}), ...retry };
-    const initialization = isMap(override["handler"]) ? override["handler"]["initialization"] : undefined;
-    if (isMap(initialization) && isMap(out["handler"])) {
+    if (isRecord(retry)) out["retry"] = { ...(isRecord(out["retry"]) ? out["retry"] : {}), ...retry };
+    const initialization = isRecord(override["handler"]) ? override["handler"]["initialization"] : undefined;
+    if (isRecord(initialization) && isRecord(out["handler"])) {
       const handler = out["handler"];
-      out["handler"] = { ...handler, initialization: { ...(isMap(handler["initialization"]) ? handler["initialization"] : {}), ...initialization } };
+      out["handler"] = { ...handler, initialization: { ...(isRecord(handler["initialization"]) ? handler["initialization"] : {}), ...initialization } };
     }
   }
   return out;

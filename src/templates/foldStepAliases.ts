@@ -1,12 +1,10 @@
 import type { TemplateIssue } from "./templateError.ts";
+import { isRecord } from "../lib/isRecord.ts";
 
 const ALIASES: ReadonlyArray<readonly [alias: string, key: string]> = [
   ["depends_on", "dependencies"],
   ["step_type", "type"],
 ];
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
  * Copies the template with step aliases (`depends_on`, `step_type`) renamed to their

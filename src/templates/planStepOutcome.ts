@@ -1,5 +1,6 @@
 import { templateGraph, type TemplateGraph } from "./templateGraph.ts";
 import { TEMPLATE_LIMITS, type StepDefinition, type TaskTemplate } from "./taskTemplate.ts";
+import { isRecord } from "../lib/isRecord.ts";
 
 /** A step of the running task, as the plan needs it. */
 export interface ExistingStep {
@@ -73,9 +74,6 @@ export const DEFAULT_OUTCOME_LIMITS: Readonly<OutcomeLimits> = Object.freeze({
 });
 
 const BATCH_ID_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
 
 const describe = (value: unknown): string =>
   value === null ? "null" : Array.isArray(value) ? "a list" : typeof value === "string" ? `the string "${value.slice(0, 60)}"` : `a ${typeof value}`;

@@ -5,6 +5,7 @@ import {
   type DomainEventBus,
 } from "../sdk/compat/domainEvents.ts";
 import type { DomainEvent } from "../sdk/domainEvents.ts";
+import { isRecord } from "../lib/isRecord.ts";
 
 type Callback = (event: CompatDomainEvent) => void | Promise<void>;
 const subscriptions: Array<{ pattern: string; callback: Callback }> = [];
@@ -31,15 +32,17 @@ export function compatListeners(eventName: string): Callback[] {
   return subscriptions.filter((s) => subscriberPatternMatches(s.pattern, eventName)).map((s) => s.callback);
 }
 
-/** The envelope in the camelCase shape tasker-core's subscribers receive. */
+/**
+ * The envelope in the camelCase shape tasker-core's subscribers receive. It shares the
+ * envelope's nested values: callers hand each subscriber a copy (dispatch clones per delivery).
+ */
 export function toCompatEvent(envelope: DomainEvent): CompatDomainEvent {
   const { metadata, payload } = envelope;
   const { task_uuid, step_uuid, step_name, namespace, correlation_id, fired_at, fired_by, traceparent, ...extra } = metadata as DomainEvent["metadata"] &
     Record<string, unknown>;
   const execution = payload.execution_result as { success?: boolean; result?: unknown; metadata?: Record<string, unknown> } | null;
-  const asRecord = (value: unknown): Record<string, unknown> =>
-    typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
-  return structuredClone({
+  const asRecord = (value: unknown): Record<string, unknown> => (isRecord(value) ? value : { value });
+  return {
     eventId: envelope.event_id,
     eventName: envelope.event_name,
     payload: asRecord(payload.payload),
@@ -59,5 +62,5 @@ export function toCompatEvent(envelope: DomainEvent): CompatDomainEvent {
       ...(execution?.result === undefined ? {} : { result: asRecord(execution.result) }),
       ...(execution?.metadata ? { metadata: execution.metadata } : {}),
     },
-  });
+  };
 }

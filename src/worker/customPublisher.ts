@@ -1,6 +1,7 @@
 import { PublisherRegistry, type BasePublisher, type EventDeclaration, type StepEventContext, type StepResult } from "../sdk/compat/domainEvents.ts";
 import type { DomainEventDeclaration } from "../templates/taskTemplate.ts";
 import type { ClaimedStep, StepExecutionResult } from "./stepRepository.ts";
+import { isRecord } from "../lib/isRecord.ts";
 
 /**
  * A declaration's custom publisher (`publisher: PaymentEventPublisher`): the namespace's own
@@ -39,8 +40,7 @@ export function publisherInputs(event: DomainEventDeclaration, claimed: ClaimedS
     ...(event.publisher === null ? {} : { publisher: event.publisher }),
     ...(event.schema === null ? {} : { schema: event.schema }),
   };
-  const asRecord = (value: unknown): Record<string, unknown> | undefined =>
-    typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  const asRecord = (value: unknown): Record<string, unknown> | undefined => (isRecord(value) ? value : undefined);
   const outcome = result.success ? asRecord(result.result) : { error: result.error };
   const stepResult: StepResult = { success: result.success, ...(outcome ? { result: outcome } : {}), metadata: { ...result.metadata } };
   const stepContext: StepEventContext = {

@@ -1,6 +1,7 @@
 import type { StepContext } from "./compatStepContext.ts";
 import { StepHandler } from "./stepHandler.ts";
 import { StepHandlerResult } from "./stepHandlerResult.ts";
+import { isRecord } from "../../lib/isRecord.ts";
 
 /** One worker's share of the items, as tasker-core's `createCursorConfigs` describes it. */
 export interface BatchWorkerConfig {
@@ -45,9 +46,6 @@ export interface BatchAggregationScenario {
   batchResults: Record<string, Record<string, unknown>>;
   workerCount: number;
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
 
 const asNumber = (value: unknown, fallback: number): number => (typeof value === "number" && Number.isFinite(value) ? value : fallback);
 

@@ -1,4 +1,5 @@
 import type { StepContext as NativeContext } from "../stepContext.ts";
+import { isRecord } from "../../lib/isRecord.ts";
 
 /** One entry of `dependencyResults`, shaped as tasker-core stores it. */
 export interface DependencyResult {
@@ -6,9 +7,6 @@ export interface DependencyResult {
   success: boolean;
   status: string;
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
  * tasker-core's `StepContext` (`@tasker-systems/tasker`), over this engine's context: the same

@@ -5,9 +5,7 @@ import type { StepContext as NativeContext, StepHandler as NativeHandler } from 
 import { StepContext } from "./compatStepContext.ts";
 import { isStepHandlerClass, type StepHandlerClass } from "./stepHandler.ts";
 import { StepHandlerResult, type OrchestrationMetadata } from "./stepHandlerResult.ts";
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value);
+import { isRecord } from "../../lib/isRecord.ts";
 
 /** The delay a failure asks for: a `Retry-After` header, else the backoff hint. */
 function retryAfterOf(meta: OrchestrationMetadata | null): number | undefined {

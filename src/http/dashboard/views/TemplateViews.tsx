@@ -1,6 +1,7 @@
 import type { TemplateDetail, TemplateList } from "../../../orchestration/templateQueries.ts";
 import { DagSvg, fit, layoutDag, NODE_HEIGHT, NODE_WIDTH, placeAt, type DagExtraEdge } from "./DagSvg.tsx";
 import { prettyJson, stateLabel } from "./format.ts";
+import { isRecord } from "../../../lib/isRecord.ts";
 
 /** A template step as stored in `named_tasks.configuration.steps` (the fields the dashboard reads). */
 export interface TemplateStepView {
@@ -11,8 +12,6 @@ export interface TemplateStepView {
   /** A batchable step's worker template. */
   workerTemplate: string | null;
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** The steps of a stored configuration, tolerant of rows written by other writers. */
 export function templateSteps(configuration: Record<string, unknown>): TemplateStepView[] {
