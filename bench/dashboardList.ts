@@ -13,17 +13,13 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { generateTasks, prepareCatalog } from "./generateDataset.ts";
 import { withBenchDatabase } from "./support/benchDatabase.ts";
+import { positiveIntFlag } from "./support/flags.ts";
 import { writeBlock } from "./support/readmeBlock.ts";
 import { distribution, type Distribution } from "./support/stats.ts";
 import { startRole, stopRoles } from "./support/taskerRoles.ts";
 
-const flag = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  const n = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  return Number.isInteger(n) && n > 0 ? n : fallback;
-};
-const tasks = flag("--tasks", 100_000);
-const iterations = flag("--iterations", 30);
+const tasks = positiveIntFlag("--tasks", 100_000);
+const iterations = positiveIntFlag("--iterations", 30);
 
 await withBenchDatabase("dashboard_list", { migrate: true }, async ({ url }) => {
   const sql = postgres(url, { max: 1, onnotice: () => {} });

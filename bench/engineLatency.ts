@@ -20,6 +20,7 @@
  */
 import postgres, { type Sql } from "postgres";
 import { withBenchDatabase } from "./support/benchDatabase.ts";
+import { positiveIntFlag } from "./support/flags.ts";
 import { distribution, type Distribution } from "./support/stats.ts";
 import { createTask, rssMiB, sampleRss, startRole, stopRoles, type RunningRole } from "./support/taskerRoles.ts";
 
@@ -231,21 +232,13 @@ function fmt(d: Distribution): string {
   return `${d.p50.toFixed(1)}/${d.p95.toFixed(1)}/${d.p99.toFixed(1)}`;
 }
 
-function flagValue(name: string, fallback: number): number {
-  const i = process.argv.indexOf(name);
-  const raw = i >= 0 ? process.argv[i + 1] : undefined;
-  const n = raw === undefined ? fallback : Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${raw}`);
-  return n;
-}
-
 if (import.meta.main) {
-  const dag = flagValue("--dag", 50);
+  const dag = positiveIntFlag("--dag", 50);
   await benchWholeTasks({
     topologies: ["combined", "separate"],
-    workflows: shippedWorkflows({ linear: flagValue("--linear", 100), diamond: dag, dag }),
+    workflows: shippedWorkflows({ linear: positiveIntFlag("--linear", 100), diamond: dag, dag }),
     warmup: 5,
-    pollMs: flagValue("--poll-ms", 1),
+    pollMs: positiveIntFlag("--poll-ms", 1),
     log: (line) => console.log(line),
   });
 }

@@ -23,17 +23,13 @@ import { freePort } from "../test/support/ports.ts";
 import { waitFor } from "../test/support/waitFor.ts";
 import { benchWholeTasks, shippedWorkflows, type WholeTaskResult } from "./engineLatency.ts";
 import { withBenchDatabase } from "./support/benchDatabase.ts";
+import { positiveIntFlag } from "./support/flags.ts";
 import { writeBlock } from "./support/readmeBlock.ts";
 import { median } from "./support/stats.ts";
 import { BENCH_HANDLERS, rssMiB } from "./support/taskerRoles.ts";
 
-const flag = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(name);
-  const n = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  return Number.isInteger(n) && n > 0 ? n : fallback;
-};
-const repeats = flag("--repeats", 5);
-const tasks = flag("--tasks", 100);
+const repeats = positiveIntFlag("--repeats", 5);
+const tasks = positiveIntFlag("--tasks", 100);
 
 async function latencyChild(): Promise<void> {
   const { results } = await benchWholeTasks({
