@@ -186,12 +186,14 @@ export async function startEngine(
         leaseGraceSeconds: config.worker.lease_grace_seconds,
         maxResultBytes: config.worker.max_result_bytes,
         maxChainedSteps: config.worker.max_chained_steps,
+        claimAtCreation: config.worker.claim_at_creation,
         claimBatchSize: config.worker.claim_batch_size,
         completionBatchSize: config.worker.completion_batch_size,
         outcomeLimits: outcomeLimitsOf(config),
       },
     });
     await worker.start();
+    orchestration?.attachLocalWorker(worker.localSteps);
     const started = worker;
     lifecycle.onShutdown("worker", () => started.drain(Math.max(0, config.worker.shutdown_timeout_ms - 2500)));
   }

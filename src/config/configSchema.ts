@@ -225,6 +225,7 @@ export const configSchema = object({
     handler_max_memory_mb: integerIn(16),
     handler_abort_grace_ms: integerIn(0),
     max_chained_steps: integerIn(0),
+    claim_at_creation: flag,
     claim_batch_size: integerIn(1, 1000),
     completion_batch_size: integerIn(1, 1000),
     max_result_bytes: integerIn(1024),

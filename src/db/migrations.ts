@@ -22,6 +22,7 @@ import m0016 from "../../migrations/0016_step_completion.sql" with { type: "text
 import m0017 from "../../migrations/0017_readiness_and_judgement.sql" with { type: "text" };
 import m0018 from "../../migrations/0018_batched_step_path.sql" with { type: "text" };
 import m0019 from "../../migrations/0019_dynamic_steps.sql" with { type: "text" };
+import m0020 from "../../migrations/0020_lean_task_transitions.sql" with { type: "text" };
 
 export interface Migration {
   /** The number in the file name, e.g. 1 for `0001_tasker_schema.sql`. */
@@ -51,6 +52,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 17, name: "0017_readiness_and_judgement.sql", sql: m0017 },
   { version: 18, name: "0018_batched_step_path.sql", sql: m0018 },
   { version: 19, name: "0019_dynamic_steps.sql", sql: m0019 },
+  { version: 20, name: "0020_lean_task_transitions.sql", sql: m0020 },
 ];
 
 export const LATEST_MIGRATION_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;

@@ -6,6 +6,8 @@ export const SqlState = {
   serializationFailure: "40001",
   deadlockDetected: "40P01",
   undefinedTable: "42P01",
+  duplicateTable: "42P07",
+  duplicateObject: "42710",
   undefinedFunction: "42883",
   invalidCatalogName: "3D000",
   duplicateDatabase: "42P04",

@@ -17,7 +17,7 @@ import { registerOrchestrationGauges } from "./orchestrationGauges.ts";
 import { createPeriodicLoop, type PeriodicLoop } from "./periodicLoop.ts";
 import type { TaskEvaluation } from "./taskEvaluation.ts";
 import { createTaskEvaluationReporter } from "./taskEvaluationReporter.ts";
-import { createTaskInitializer, TaskConflictError, type CreateTask } from "./taskInitializer.ts";
+import { createTaskInitializer, TaskConflictError, type CreateTask, type LocalStepTaker } from "./taskInitializer.ts";
 import { createTaskRepository } from "./taskRepository.ts";
 import { createTemplateRepository } from "./templateRepository.ts";
 
@@ -54,6 +54,8 @@ export interface OrchestrationDeps {
 
 export interface Orchestration {
   createTask: CreateTask;
+  /** This process's worker (the combined role) may take a root step of each task created here. */
+  attachLocalWorker(taker: LocalStepTaker): void;
   /** Cancel a task, reset/resolve/complete a step by hand: with their lifecycle events. */
   operator: OperatorActions;
   start(): Promise<void>;
@@ -71,15 +73,16 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
   const { sql, queues, logger, settings, processId } = deps;
   const telemetry = deps.telemetry ?? disabledTelemetry();
   const { metrics } = telemetry;
-  const tasks = createTaskRepository(sql, telemetry);
+  const tasks = createTaskRepository(sql, telemetry, logger);
   const emitter = createLifecycleEmitter(telemetry, logger);
   const reporter = createTaskEvaluationReporter(telemetry, logger, emitter);
   const unregisterGauges = registerOrchestrationGauges(sql, telemetry, logger);
   const templates = createTemplateRepository(sql, settings.templateCacheTtlMs);
-  const knownQueues = new Set<string>();
+  const knownQueues = new Map<string, Promise<void>>();
   const consumers: QueueConsumer[] = [];
   const loops: PeriodicLoop[] = [];
   const deadAfterSeconds = Math.max(1, Math.ceil(settings.processDeadAfterMs / 1000));
+  let localWorker: LocalStepTaker | undefined;
 
   const createTask = createTaskInitializer({
     tasks,
@@ -88,12 +91,18 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
     logger,
     telemetry,
     reporter,
-    ensureNamespaceQueue: async (namespace) => {
+    ensureNamespaceQueue: (namespace) => {
+      // One create per queue and process: concurrent first requests share it.
       const queue = workerQueueName(namespace);
-      if (knownQueues.has(queue)) return;
-      await queues.create(queue);
-      knownQueues.add(queue);
+      let known = knownQueues.get(queue);
+      if (!known) {
+        known = queues.create(queue);
+        knownQueues.set(queue, known);
+        known.catch(() => knownQueues.delete(queue));
+      }
+      return known;
     },
+    localSteps: () => localWorker,
   });
 
   /**
@@ -276,6 +285,9 @@ export function createOrchestration(deps: OrchestrationDeps): Orchestration {
 
   return {
     createTask,
+    attachLocalWorker(taker) {
+      localWorker = taker;
+    },
     operator: createOperatorActions(sql, processId, emitter, reporter, settings.outcomeLimits),
     async start() {
       consumers.push(consumer(ORCHESTRATION_STEP_RESULTS, handleResult));

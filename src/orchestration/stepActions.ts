@@ -1,5 +1,6 @@
 import type { Sql, TransactionSql } from "postgres";
 import * as v from "valibot";
+import { retryConflicts } from "../db/retryConflicts.ts";
 import { TaskerError, ValidationError } from "../lib/errors.ts";
 import { DEFAULT_OUTCOME_LIMITS, planStepOutcome, stepCreatesSteps, type ExistingStep, type OutcomeLimits } from "../templates/planStepOutcome.ts";
 import { templateFromConfiguration } from "../templates/templateConfiguration.ts";
@@ -55,8 +56,10 @@ export async function applyStepAction(
   processorUuid: string,
   limits: OutcomeLimits = DEFAULT_OUTCOME_LIMITS,
 ): Promise<StepActionOutcome> {
-  if (action.action_type !== "complete_manually") return applyInTransaction(sql, taskUuid, stepUuid, action, processorUuid);
-  return sql.begin(async (tx) => {
+  if (action.action_type !== "complete_manually") {
+    return retryConflicts(() => applyInTransaction(sql, taskUuid, stepUuid, action, processorUuid));
+  }
+  return retryConflicts(() => sql.begin(async (tx) => {
     // The task first, then its steps: apply_step_action's own order.
     const [held] = await tx<{ configuration: unknown; name: string; template_step_name: string }[]>`
       SELECT nt.configuration, st.name, coalesce(ws.template_step_name, st.name) AS template_step_name
@@ -85,7 +88,7 @@ export async function applyStepAction(
       }
     }
     return applyInTransaction(tx, taskUuid, stepUuid, action, processorUuid);
-  });
+  }));
 }
 
 async function applyInTransaction(

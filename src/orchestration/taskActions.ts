@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { retryConflicts } from "../db/retryConflicts.ts";
 import { TaskerError } from "../lib/errors.ts";
 
 export interface CancelledTask {
@@ -18,8 +19,9 @@ export interface CancelledTask {
  * INVALID_STATE for one that already finished.
  */
 export async function cancelTask(sql: Sql, taskUuid: string, processorUuid: string): Promise<CancelledTask> {
-  const [row] = await sql<{ result: { found: boolean; cancelled?: boolean; state?: string } & Partial<CancelledTask> }[]>`
-    SELECT tasker.cancel_task(${taskUuid}::uuid, ${processorUuid}::uuid) AS result`;
+  // Locks the task, then its steps: a worker completing one of them holds them in the other order.
+  const [row] = await retryConflicts(() => sql<{ result: { found: boolean; cancelled?: boolean; state?: string } & Partial<CancelledTask> }[]>`
+    SELECT tasker.cancel_task(${taskUuid}::uuid, ${processorUuid}::uuid) AS result`);
   const result = row!.result;
   if (!result.found) throw new TaskerError("NOT_FOUND", `no task ${taskUuid}`);
   if (!result.cancelled) {

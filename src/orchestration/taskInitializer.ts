@@ -26,6 +26,23 @@ export interface CreatedTask {
   evaluation: TaskEvaluation & { total_steps: number };
 }
 
+/**
+ * A worker in this process (the combined role) that may take a root step of a task created
+ * here, claimed in the creating transaction: no queue message, no notification, no claim
+ * round trip (migration 0020).
+ */
+export interface LocalStepTaker {
+  /** A free slot for a step of this template, held until `run`; undefined when there is none. */
+  offer(namespace: string, name: string, version: string): LocalSlot | undefined;
+}
+
+export interface LocalSlot {
+  /** What create_task needs to claim the step for this worker. */
+  take: { worker_uuid: string; default_timeout_seconds: number; lease_grace_seconds: number };
+  /** Runs the steps create_task claimed for this slot and frees it; an empty list frees it at once. */
+  run(claimed: readonly unknown[]): void;
+}
+
 export interface TaskInitializerDeps {
   tasks: TaskRepository;
   templates: TemplateRepository;
@@ -35,6 +52,8 @@ export interface TaskInitializerDeps {
   reporter: TaskEvaluationReporter;
   /** Makes sure the namespace's worker queue exists before the first enqueue. */
   ensureNamespaceQueue: (namespace: string) => Promise<void>;
+  /** This process's worker, when it may take a root step of a task created here. */
+  localSteps?: () => LocalStepTaker | undefined;
 }
 
 /**
@@ -103,9 +122,11 @@ export function createTaskInitializer(deps: TaskInitializerDeps) {
       throw new ValidationError(`${field}: ${problem.message}`, { field });
     }
     await deps.ensureNamespaceQueue(request.namespace);
+    const slot = deps.localSteps?.()?.offer(request.namespace, template.name, template.version);
     let evaluation: CreatedTask["evaluation"];
+    let claimed: readonly unknown[];
     try {
-      evaluation = await deps.tasks.createTask(
+      ({ claimed, ...evaluation } = await deps.tasks.createTask(
         {
           task_uuid: taskUuid,
           named_task_uuid: namedTaskUuid,
@@ -121,15 +142,19 @@ export function createTaskInitializer(deps: TaskInitializerDeps) {
           parent_correlation_id: request.parent_correlation_id,
           trace_context: traceContext,
           initial_steps: templateGraph(template).initialStepNames(),
+          ...(slot ? { take: slot.take } : {}),
         },
         deps.processId,
         traceContext,
-      );
+      ));
     } catch (error) {
+      slot?.run([]);
       if (sqlStateOf(error) === SqlState.uniqueViolation) throw new TaskConflictError({ cause: error });
       throw error;
     }
     deps.reporter.evaluation(evaluation, "task created", { operation: "initialize_task", total_steps: evaluation.total_steps }, performance.now() - started);
+    // After the creation's events: the taken step's claim event follows its enqueue.
+    slot?.run(claimed);
     return { taskUuid, correlationId, evaluation };
   }
 }

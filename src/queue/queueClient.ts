@@ -187,7 +187,19 @@ export function createQueueClient(sql: QueueSql): QueueClient {
   const client = {
     async create(queue: string): Promise<void> {
       const name = assertQueueName(queue);
-      await sql`SELECT pgmq.create(${name}::text)`;
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await sql`SELECT pgmq.create(${name}::text)`;
+          return;
+        } catch (error) {
+          // Processes creating the same queue at once: pgmq.create serializes them, yet a loser
+          // was seen (16 first requests of a new orchestrator) to find the winner's committed
+          // table on CREATE TABLE. In a new transaction the queue exists and creating is a no-op.
+          const state = sqlStateOf(error);
+          const lostRace = state === SqlState.duplicateTable || state === SqlState.duplicateObject || state === SqlState.uniqueViolation;
+          if (!lostRace || attempt >= 3) throw error;
+        }
+      }
     },
 
     async send<T>(queue: string, message: T, options: SendOptions = {}): Promise<MsgId> {

@@ -37,6 +37,8 @@ export interface InProcessEngineOptions {
   telemetry?: Telemetry;
   /** worker.claim_batch_size and worker.completion_batch_size (default 4, as in production). */
   batchSize?: number;
+  /** worker.claim_at_creation (default true, as in the binary's combined role). */
+  claimAtCreation?: boolean;
   /** Whose `environments` overlay of the templates applies (default `TASKER_ENV`, else `test`). */
   environment?: string;
 }
@@ -123,8 +125,10 @@ export async function startInProcessEngine(options: InProcessEngineOptions): Pro
       completionBatchSize: options.batchSize ?? 4,
       outcomeLimits: DEFAULT_OUTCOME_LIMITS,
       maxChainedSteps: 16,
+      claimAtCreation: options.claimAtCreation ?? true,
     },
   });
+  orchestration.attachLocalWorker(worker.localSteps);
   parts.orchestration = orchestration;
   parts.worker = worker;
   await worker.start();

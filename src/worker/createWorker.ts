@@ -8,6 +8,7 @@ import type { QueueClient } from "../queue/queueClient.ts";
 import { createQueueConsumer, type ConsumedMessage, type QueueConsumer, type QueueMode } from "../queue/queueConsumer.ts";
 import { notifyChannel, workerQueueName } from "../queue/queueNames.ts";
 import { createTaskEvaluationReporter } from "../orchestration/taskEvaluationReporter.ts";
+import type { LocalStepTaker } from "../orchestration/taskInitializer.ts";
 import type { StepDefinition, TaskTemplate } from "../templates/taskTemplate.ts";
 import type { OutcomeLimits } from "../templates/planStepOutcome.ts";
 import { createLifecycleEmitter, type TransitionSubject } from "../telemetry/lifecycleEmitter.ts";
@@ -70,6 +71,11 @@ export interface WorkerSettings {
   maxChainedSteps: number;
   /** worker.claim_batch_size: most claims in one transaction (claim_steps); 1 = each alone. */
   claimBatchSize: number;
+  /**
+   * worker.claim_at_creation: with this process's orchestration (the combined role), a root step
+   * of a task created here is claimed in the creating transaction when a slot is free.
+   */
+  claimAtCreation?: boolean;
   /** worker.completion_batch_size: most results in one transaction (complete_steps); 1 = each alone. */
   completionBatchSize: number;
   /** orchestration.decision_points / batch_processing limits, applied when a result creates steps. */
@@ -107,12 +113,14 @@ export interface Worker {
   /** Stops claiming, lets running steps finish until the deadline, then aborts them through ctx.signal. */
   drain(timeoutMs: number): Promise<void>;
   stats(): { running: number; completed: number; failed: number };
+  /** Slots for root steps of tasks this process creates (attached to its orchestration). */
+  localSteps: LocalStepTaker;
 }
 
 /** How a claimed step reached this worker, for its claim event, metrics and trace parent. */
 interface ClaimOrigin {
   claimed: ClaimedStep & { evaluation?: ContinuedStep["evaluation"] };
-  source: "notify" | "poll" | "continuation" | "backlog";
+  source: "notify" | "poll" | "continuation" | "backlog" | "creation";
   headers: Record<string, unknown> | null | undefined;
   claimStartedAt: Date;
   claimMs: number;
@@ -170,6 +178,8 @@ export function createWorker(deps: WorkerDeps): Worker {
   let running = 0;
   /** Draining: finished steps take no next step. */
   let stopping = false;
+  /** Slots offered to this process's task creation and not yet finished with (the drain waits for them). */
+  const localRuns = new Set<Promise<void>>();
 
   /** A retry becomes visible in its queue at `at`: read the queue then, not at the next poll. */
   const wakeAt = (namespace: string, at: string): void => {
@@ -221,7 +231,13 @@ export function createWorker(deps: WorkerDeps): Worker {
     const claimStarted = performance.now();
     const claimed: Claim = await claimBatcher(queue).call({ stepUuid: body.step_uuid, msgId: consumed.msgId });
     const claimMs = performance.now() - claimStarted;
-    metrics.stepClaimDuration.record(claimMs, { namespace: ns.namespace, claim_method: consumed.source === "notify" ? "event" : "poll" });
+    // A claim that lost its step (to a completion's backlog continuation, or a duplicate
+    // delivery) or found its retry not yet due is timed too, under outcome="not_claimed".
+    metrics.stepClaimDuration.record(claimMs, {
+      namespace: ns.namespace,
+      claim_method: consumed.source === "notify" ? "event" : "poll",
+      outcome: claimed.claimed ? "claimed" : "not_claimed",
+    });
     metrics.messagesArchived.add(1, { queue });
     if (!claimed.claimed) {
       if (claimed.retry_at) wakeAt(ns.namespace, claimed.retry_at);
@@ -229,8 +245,12 @@ export function createWorker(deps: WorkerDeps): Worker {
       logNotClaimed(claimed, { ...fields, queue_name: queue, msg_id: consumed.msgId }, consumed.source);
       return;
     }
-    let next: ClaimOrigin | undefined = { claimed, source: consumed.source, headers: consumed.headers, claimStartedAt, claimMs };
-    // One slot runs the chain: each completion may hand back the next step, already claimed.
+    await runChain(ns, queue, { claimed, source: consumed.source, headers: consumed.headers, claimStartedAt, claimMs });
+  };
+
+  /** One slot runs the chain: each completion may hand back the next step, already claimed. */
+  const runChain = async (ns: WorkerNamespace, queue: string, first: ClaimOrigin): Promise<void> => {
+    let next: ClaimOrigin | undefined = first;
     for (let chained = 0; next; ) {
       const continued: ContinuedStep | undefined = await processClaimed(ns, queue, next, chained);
       if (!continued) return;
@@ -424,7 +444,40 @@ export function createWorker(deps: WorkerDeps): Worker {
     return continued ? { outcome: execution.outcome, continued } : { outcome: execution.outcome };
   };
 
+  const localSteps: LocalStepTaker = {
+    offer(namespace, name, version) {
+      const ns = deps.namespaces.find((n) => n.namespace === namespace);
+      if (!settings.claimAtCreation || stopping || !ns?.templates.some((t) => t.name === name && t.version === version)) return undefined;
+      if (!limit.tryAcquire()) return undefined;
+      let finish!: () => void;
+      const done = new Promise<void>((resolve) => (finish = resolve));
+      localRuns.add(done);
+      const free = (): void => {
+        localRuns.delete(done);
+        limit.release();
+        finish();
+      };
+      let used = false;
+      return {
+        take: { worker_uuid: deps.workerId, default_timeout_seconds: lease.defaultTimeoutSeconds, lease_grace_seconds: lease.leaseGraceSeconds },
+        run(claimed) {
+          if (used) return;
+          used = true;
+          const step = claimed[0] as ClaimedStep | undefined;
+          if (!step) return free();
+          runChain(ns, workerQueueName(namespace), { claimed: step, source: "creation", headers: null, claimStartedAt: new Date(), claimMs: 0 })
+            .catch((error: unknown) => {
+              // Its lease expires and the reaper enqueues it again, as for a worker that stopped.
+              logger.error("step taken at creation could not be run", { step_uuid: step.step.step_uuid, task_uuid: step.task.task_uuid, error: toError(error) });
+            })
+            .finally(free);
+        },
+      };
+    },
+  };
+
   return {
+    localSteps,
     async start() {
       await deps.runner.warmUp();
       await registerTemplates(sql, deps.namespaces.flatMap((ns) => ns.templates));
@@ -468,7 +521,7 @@ export function createWorker(deps: WorkerDeps): Worker {
   async function drainSteps(timeoutMs: number): Promise<void> {
     const all = [...consumers.values()];
     await Promise.all(all.map((c) => c.stop()));
-    const inFlight = all.flatMap((c) => c.inFlight());
+    const inFlight = [...all.flatMap((c) => c.inFlight()), ...localRuns];
     if (inFlight.length === 0) return;
     logger.info("waiting for running steps", { running: inFlight.length, timeout_ms: timeoutMs });
     const settled = Promise.allSettled(inFlight);

@@ -150,4 +150,45 @@ describe("separate orchestration and worker processes", () => {
       await killAll([draining, next]);
     }
   });
+
+  test("a_combined_process_runs_the_root_it_creates_without_a_message_and_when_killed_it_is_recovered", async () => {
+    let combined: RoleProcess | undefined;
+    let next: RoleProcess | undefined;
+    try {
+      // One slot: the first task's root is taken at creation, the second's waits in the queue.
+      // No fallback poll after start-up: a poll holds the free slots while it reads, and a
+      // creation in that moment would send its root through the queue instead.
+      combined = await startRole("combined", {
+        databaseUrl: db.url,
+        handlersDir: FIXTURE_HANDLERS,
+        namespaces: ["e2e_slow"],
+        env: { TASKER_WORKER__MAX_CONCURRENT_STEPS: "1", TASKER_QUEUES__POLL_INTERVAL_MS: "600000" },
+      });
+      const taken = await createTask(combined.baseUrl, slowTask(30_000));
+      const takenStep = stepNamed(taken, "slow_work").workflow_step_uuid;
+      const proc = combined;
+      await proc.waitForLog((l) => l["msg"] === "fixture step started" && l["step_uuid"] === takenStep);
+      const start = (await stepTransitions(taken.task_uuid)).find((t) => t.to_state === "in_progress");
+      expect(start?.metadata).toEqual({ worker_uuid: proc.processId, taken_at_creation: true });
+      const waiting = await createTask(combined.baseUrl, slowTask(0));
+      const messages = await db.sql<{ task: string }[]>`SELECT message ->> 'task_uuid' AS task FROM pgmq.q_worker_e2e_slow_queue`;
+      expect(messages.map((m) => m.task)).toEqual([waiting.task_uuid]);
+
+      proc.kill("SIGKILL");
+      expect(await proc.exited).not.toBe(0);
+      // The other orchestration's reaper frees the taken step; a new worker runs both tasks.
+      next = await startWorker();
+      await waitForTasks(db.sql, [taken.task_uuid, waiting.task_uuid], ["complete"]);
+      const reaped = (await stepTransitions(taken.task_uuid)).find((t) => t.to_state === "enqueued_as_error_for_orchestration");
+      expect(reaped?.metadata?.["reason"]).toBe("worker_lost");
+      const runsOf = executions([proc, next]).map((e) => [e.step_uuid === takenStep ? "taken" : "waiting", e.attempt, e.pid]);
+      expect(runsOf.sort((a, b) => String(a).localeCompare(String(b)))).toEqual([
+        ["taken", 1, proc.pid],
+        ["taken", 2, next.pid],
+        ["waiting", 1, next.pid],
+      ]);
+    } finally {
+      await killAll([combined, next]);
+    }
+  });
 });

@@ -40,7 +40,7 @@ export function mixedTask(i: number, maxStepMs: number): TaskRequest {
   return { namespace: MIXED_NAMESPACE, name: shape.name, version: "1.0.0", context: { step_ms: (i * 37) % (maxStepMs + 1), n: i } };
 }
 
-export const startMixedRole = (role: "orchestration" | "worker", databaseUrl: string, env: Record<string, string> = {}): Promise<RoleProcess> =>
+export const startMixedRole = (role: PoolRole, databaseUrl: string, env: Record<string, string> = {}): Promise<RoleProcess> =>
   startRole(role, { databaseUrl, handlersDir: FIXTURE_HANDLERS, namespaces: [MIXED_NAMESPACE], env });
 
 /**
@@ -91,16 +91,18 @@ export function interruptedExecutions(procs: Iterable<RoleProcess>, killedPids: 
   return executions(list).filter((e) => killedPids.has(e.pid) && !finished.has(`${e.step_uuid}#${e.attempt}`)).length;
 }
 
+export type PoolRole = "orchestration" | "worker" | "combined";
+
 /** A group of interchangeable processes of one role that the chaos driver may kill and replace. */
 export interface ProcessPool {
-  role: "orchestration" | "worker";
+  role: PoolRole;
   live: RoleProcess[];
   /** Every process that ever ran in the pool, killed or not (their logs are evidence). */
   all: RoleProcess[];
   start(): Promise<RoleProcess>;
 }
 
-export function processPool(role: "orchestration" | "worker", start: () => Promise<RoleProcess>): ProcessPool {
+export function processPool(role: PoolRole, start: () => Promise<RoleProcess>): ProcessPool {
   const pool: ProcessPool = {
     role,
     live: [],
@@ -140,7 +142,7 @@ function runningOn(proc: RoleProcess): number {
  * meant to prove recovery from); otherwise any.
  */
 async function victimIndex(pool: ProcessPool): Promise<number> {
-  if (pool.role === "worker") {
+  if (pool.role !== "orchestration") {
     const deadline = Date.now() + 3000;
     while (Date.now() < deadline) {
       const busy = pool.live.findIndex((proc) => runningOn(proc) > 0);

@@ -120,6 +120,31 @@ describe("cancellation", () => {
     const again = await cancelTask(db.sql, taskUuid, OPERATOR).catch((e: unknown) => e);
     expect(codeOf(again)).toBe("INVALID_STATE");
   });
+
+  test("a_cancel_caught_in_a_deadlock_with_a_worker_holding_a_step_is_run_again_not_failed", async () => {
+    const { taskUuid } = await engine.orchestration.createTask({ namespace: "diamond_workflow", name: "parallel_computation", version: "1.0.0", context: { even_number: 12 } });
+    const start = await stepUuid(taskUuid, "diamond_start");
+    // A worker completing the task's last step: the step first, then the task (complete_step's order).
+    const worker = await db.sql.reserve();
+    try {
+      await worker`BEGIN`;
+      await worker`SELECT 1 FROM tasker.workflow_steps WHERE workflow_step_uuid = ${start}::uuid FOR NO KEY UPDATE`;
+      const cancelling = cancelTask(db.sql, taskUuid, OPERATOR);
+      await waitFor(async () => (await db.sql`
+        SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%tasker.cancel_task%'`).length > 0,
+      { timeoutMs: 10_000, description: "cancel_task to wait for the step the worker holds" });
+      // The cancel waited first, so its deadlock check runs first and aborts it; the worker gets the task.
+      const workerTakesTask = await worker`SELECT 1 FROM tasker.tasks WHERE task_uuid = ${taskUuid}::uuid FOR NO KEY UPDATE`
+        .then(() => "locked", (error: unknown) => codeOf(error));
+      expect(workerTakesTask).toBe("locked");
+      await worker`ROLLBACK`;
+      const cancelled = await cancelling;
+      expect(cancelled).toMatchObject({ task_uuid: taskUuid, from_state: "steps_in_process", cancelled_steps: 4 });
+      expect(await taskState(db.sql, taskUuid)).toBe("cancelled");
+    } finally {
+      worker.release();
+    }
+  });
 });
 
 describe("explain", () => {

@@ -297,6 +297,8 @@ if (import.meta.main) {
       tasks,
       concurrency: flag(args, "--concurrency", 64),
       split: args.includes("--split"),
+      // Any TASKER_* variable of this environment tunes the processes under test.
+      env: Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith("TASKER_") && e[1] !== undefined)),
       log: (line) => process.stdout.write(`${line}\n`),
     });
     process.stdout.write(`${formatReport(report)}\n`);

@@ -77,10 +77,11 @@ export interface ThrowawayCluster {
 }
 
 /**
- * initdb + pg_ctl start in a fresh temp directory on a free port (trust auth, loopback).
+ * initdb + pg_ctl start in a fresh temp directory on a free port (trust auth, loopback, fsync
+ * off unless `settings` say otherwise).
  * Also used by the fault suite, which restarts its own cluster mid-run.
  */
-export async function startThrowawayCluster(): Promise<ThrowawayCluster> {
+export async function startThrowawayCluster(settings: Record<string, string> = {}): Promise<ThrowawayCluster> {
   const bin = findPostgresBinDir();
   if (!bin) throw new Error("PostgreSQL server binaries (initdb, pg_ctl) not found");
   const dir = mkdtempSync(join(tmpdir(), "tasker-pg-"));
@@ -98,7 +99,9 @@ export async function startThrowawayCluster(): Promise<ThrowawayCluster> {
 
   await as("initdb", ["-D", dataDir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"]);
   writeFileSync(join(dir, "README"), "throwaway PostgreSQL cluster of a tasker test run\n");
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
+  // `settings` (-c name=value) come last and override these.
+  const options = [`-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`,
+    ...Object.entries(settings).map(([name, value]) => `-c ${name}=${value}`)].join(" ");
   const ctl = (action: string): Promise<{ stdout: string }> =>
     as("pg_ctl", ["-D", dataDir, "-o", options, "-l", join(dir, "server.log"), "-w", "-m", "fast", action]);
   await ctl("start");

@@ -1,4 +1,5 @@
 import type { Sql } from "postgres";
+import { retryConflicts } from "../../db/retryConflicts.ts";
 import type { Logger } from "../../telemetry/logger.ts";
 
 export interface StalenessSettings {
@@ -35,11 +36,11 @@ export async function detectStaleTasks(
   processId: string,
   logger: Logger,
 ): Promise<StaleTask[]> {
-  const [row] = await sql<{ result: StaleTask[] }[]>`
+  const [row] = await retryConflicts(() => sql<{ result: StaleTask[] }[]>`
     SELECT tasker.detect_stale_tasks(${settings.dryRun}, ${settings.batchSize}::int,
       ${settings.waitingForDependenciesMinutes}::int, ${settings.waitingForRetryMinutes}::int,
       ${settings.stepsInProcessMinutes}::int, ${settings.taskMaxLifetimeHours}::int, ${processId}::uuid,
-      ${settings.checkpointStallMinutes}::int) AS result`;
+      ${settings.checkpointStallMinutes}::int) AS result`);
   const stale = row!.result;
   for (const task of stale) {
     logger.warn(task.dry_run ? "stale task detected (dry run)" : "stale task moved to error and the DLQ", {
