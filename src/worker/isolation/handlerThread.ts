@@ -14,16 +14,16 @@ import { loggerOver, type Logger, type LogLevel } from "../../telemetry/logger.t
 import { invokeHandler, stepFailure, type Invocation } from "../handlerInvocation.ts";
 import { buildStepContext, type CheckpointSaver } from "../stepContextBuilder.ts";
 import { currentThreadId } from "./threadFaults.ts";
-import { HEAP_REPORT_MS, type FromThread, type SpanOp, type ToThread } from "./threadMessages.ts";
+import { fromWire, HEAP_REPORT_MS, toWire, type FromThread, type SpanOp, type ToThread, type Wire } from "./threadMessages.ts";
 
 declare const self: {
-  onmessage: ((event: MessageEvent<ToThread>) => void) | null;
-  postMessage(message: FromThread): void;
+  onmessage: ((event: MessageEvent<Wire<ToThread>>) => void) | null;
+  postMessage(message: Wire<FromThread>): void;
 };
 
 function post(message: FromThread): void {
   try {
-    self.postMessage(message);
+    self.postMessage(toWire(message));
   } catch {
     // A log field or span value that cannot be cloned: send what survives JSON instead.
     self.postMessage(JSON.parse(JSON.stringify(message, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))) as FromThread);
@@ -122,7 +122,7 @@ async function run(message: Extract<ToThread, { type: "run" }>): Promise<void> {
 
 registerSdkModule();
 self.onmessage = (event) => {
-  const message = event.data;
+  const message = fromWire(event.data);
   if (message.type === "run") void run(message);
   else if (message.type === "checkpointSaved") {
     const pending = pendingSaves.get(message.requestId);

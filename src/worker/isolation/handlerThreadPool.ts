@@ -8,7 +8,7 @@ import { noopTracing, type HandlerJob, type HandlerRunner, type OpenedSpan, type
 import type { StepFailure } from "../stepFailure.ts";
 import { chargeGrowth, estimateThreadBytes, newMeter, recordHeapReport, type ThreadMeter } from "./memoryAttribution.ts";
 import { minorFaults } from "./threadFaults.ts";
-import { HEAP_REPORT_MS, type FromThread, type ToThread } from "./threadMessages.ts";
+import { fromWire, HEAP_REPORT_MS, toWire, type FromThread, type ToThread, type Wire } from "./threadMessages.ts";
 
 export interface HandlerThreadPoolOptions {
   /** Idle threads kept for reuse (worker.max_concurrent_steps); more start when all are busy. */
@@ -184,7 +184,7 @@ export function createHandlerThreadPool(options: HandlerThreadPoolOptions): Hand
     const id = nextSlotId++;
     const thread = (options.startThread ?? startHandlerThread)(`tasker-handler-${id}`);
     const slot: Slot = { id, thread, stopping: false, run: undefined, idleSince: performance.now(), memory: newMeter(performance.now()), tid: undefined };
-    thread.addEventListener("message", (event: MessageEvent<FromThread>) => onMessage(slot, event.data));
+    thread.addEventListener("message", (event: MessageEvent<Wire<FromThread>>) => onMessage(slot, fromWire(event.data)));
     thread.addEventListener("error", (event: ErrorEvent) => {
       event.preventDefault();
       const message = describeThreadError(event);
@@ -286,7 +286,7 @@ export function createHandlerThreadPool(options: HandlerThreadPoolOptions): Hand
         logLevels: LOG_LEVELS.filter((level) => job.log.isLevelEnabled(level)),
         recording: tracing.span.isRecording(),
       };
-      slot.thread.postMessage(message);
+      slot.thread.postMessage(toWire(message));
       return {
         done,
         abort(reason) {
