@@ -101,12 +101,21 @@ try {
       await new Promise((resolve) => setTimeout(resolve, 100));
       task = await getTask(api, hostile.task_uuid);
     }
+    // A step stopped for memory it did not hold shows the watchdog's figures.
+    const memoryStops = () => JSON.stringify(worker.logs().filter((l) => l["msg"] === "a handler exceeded the memory limit; its thread is stopped"));
     for (const [name, [errorType, fragment]] of Object.entries(HOSTILE_FAILURES)) {
       const step = stepNamed(task, name);
-      assert.deepEqual({ name, state: step.current_state, attempts: step.attempts, error_type: step.results?.error?.error_type }, { name, state: "error", attempts: 1, error_type: errorType });
+      assert.deepEqual(
+        { name, state: step.current_state, attempts: step.attempts, error_type: step.results?.error?.error_type },
+        { name, state: "error", attempts: 1, error_type: errorType },
+        `${name}: ${JSON.stringify(step.results?.error)}; memory stops: ${memoryStops()}`,
+      );
       assert.ok(step.results?.error?.message.includes(fragment), `${name}: "${step.results?.error?.message}" does not contain "${fragment}"`);
     }
-    for (const name of ["healthy", "return_large"]) assert.deepEqual([name, stepNamed(task, name).current_state], [name, "complete"]);
+    for (const name of ["healthy", "return_large"]) {
+      const step = stepNamed(task, name);
+      assert.deepEqual([name, step.current_state], [name, "complete"], `${name}: ${JSON.stringify(step.results?.error)}; memory stops: ${memoryStops()}`);
+    }
   });
 
   await check("the_runaway_loop_is_stopped_by_terminating_its_thread_and_the_worker_lives_on", async () => {

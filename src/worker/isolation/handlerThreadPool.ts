@@ -7,7 +7,7 @@ import { stepFailure, type Invocation } from "../handlerInvocation.ts";
 import { noopTracing, type HandlerJob, type HandlerRunner, type OpenedSpan, type RunningHandler } from "../handlerRunner.ts";
 import type { StepFailure } from "../stepFailure.ts";
 import { chargeGrowth, estimateThreadBytes, newMeter, recordHeapReport, type ThreadMeter } from "./memoryAttribution.ts";
-import { minorFaults } from "./threadFaults.ts";
+import { bytesPerFault, minorFaults, processMinorFaults } from "./threadFaults.ts";
 import { fromWire, HEAP_REPORT_MS, toWire, type FromThread, type ToThread, type Wire } from "./threadMessages.ts";
 
 export interface HandlerThreadPoolOptions {
@@ -206,7 +206,10 @@ export function createHandlerThreadPool(options: HandlerThreadPoolOptions): Hand
     slot.run ? { step_uuid: slot.run.job.claimed.step.step_uuid, step_name: slot.run.job.claimed.step.name } : {};
 
   let lastRss = rss();
-  let lastOwnFaults: number | undefined;
+  let lastProcessFaults: number | undefined;
+  let lastWatchAt = performance.now();
+  let skippedLateTick = false;
+  const faultBytes = bytesPerFault();
   /** Stops idle threads beyond the most recent one once they have had no work for idleRetireMs. */
   const retireIdle = (now: number): void => {
     while (idle.length > 1 && now - (idle[0]?.idleSince ?? now) > (options.idleRetireMs ?? IDLE_RETIRE_MS)) {
@@ -217,7 +220,13 @@ export function createHandlerThreadPool(options: HandlerThreadPoolOptions): Hand
   };
   /** Charges the process's growth to threads (see memoryAttribution) and stops those over the limit. */
   const watchMemory = (): void => {
-    retireIdle(performance.now());
+    const startedAt = performance.now();
+    // A tick this late means the worker's own loop was held up: the threads' heap reports may
+    // still wait in its queue, so a thread is not judged blocked on this tick (once in a row).
+    const late = startedAt - lastWatchAt > STALE_AFTER_MS && !skippedLateTick;
+    lastWatchAt = startedAt;
+    skippedLateTick = late;
+    retireIdle(startedAt);
     const rssNow = rss();
     const growth = rssNow - lastRss;
     lastRss = rssNow;
@@ -226,18 +235,21 @@ export function createHandlerThreadPool(options: HandlerThreadPoolOptions): Hand
     if (watched.every((slot) => slot.run === undefined)) {
       // Nothing runs: idle threads report their heaps; page faults start again from the next call.
       for (const slot of watched) slot.memory.faults = undefined;
-      lastOwnFaults = undefined;
+      lastProcessFaults = undefined;
     } else {
-      const ownFaults = minorFaults(process.pid);
-      const otherFaults = ownFaults !== undefined && lastOwnFaults !== undefined ? ownFaults - lastOwnFaults : 0;
-      lastOwnFaults = ownFaults;
+      const processFaults = processMinorFaults();
       chargeGrowth(
         watched.map((slot) => slot.memory),
         watched.map((slot) => (slot.tid === undefined ? undefined : minorFaults(slot.tid))),
-        otherFaults,
-        growth,
+        {
+          rssGrowth: growth,
+          faults: processFaults === undefined ? undefined : processFaults - (lastProcessFaults ?? processFaults),
+          bytesPerFault: faultBytes,
+        },
       );
+      lastProcessFaults = processFaults;
     }
+    if (late) return;
     const now = performance.now();
     for (const slot of watched) {
       const bytes = estimateThreadBytes(slot.memory, now, STALE_AFTER_MS);
