@@ -29,11 +29,12 @@ the same run. It asserts nothing about time; \`npm run bench:quick\` is CI's smo
 that the harness works.
 
 \`\`\`sh
-npm run bench          # full: builds dist/tasker, every section, repeated runs (~10 min on 2 cores);
+npm run bench          # full: builds dist/tasker, every section, repeated runs (~17 min on 2 cores);
                        # writes bench/results/<date>-<sha>.json and this file
 npm run bench:quick    # about a minute: small counts, one repeat; writes bench/results/<date>-<sha>-quick.json
 node_modules/.bin/bun bench/run.ts --only sql,peer --repeats 1   # sections: sql notify paths e2e
-                       # isolation throughput pgbench peer micro startup telemetry; --no-telemetry skips the last
+                       # dynamic isolation throughput profile pgbench peer micro startup telemetry; --no-telemetry skips the last
+node_modules/.bin/bun bench/run.ts --render bench/results/<file>.json   # rewrite this file from a full run's results
 node_modules/.bin/bun bench/generateDataset.ts --tasks 50000     # time the data generator alone
 node_modules/.bin/bun bench/engineLatency.ts --linear 100 --dag 50   # whole-task latency alone
 \`\`\`
@@ -52,6 +53,7 @@ TASKER_ENV=production and log level warn; no-op steps come from \`bench/handlers
 | \`pathLatency.ts\` | no-op step critical paths from transition timestamps; pg_notify to the engine's listener |
 | \`engineLatency.ts\` | whole tasks from POST to complete, combined and separate processes, per-hop breakdown |
 | \`throughput.ts\` | no-op steps/s at saturation (1 and 2 workers) with CPU split and SQL function stats; pgbench ceiling |
+| \`statementProfile.ts\` | pg_stat_statements (nested statements) over a one-step drain, on a throwaway cluster that preloads it |
 | \`peerGraphile.ts\` | graphile-worker jobs/s and enqueue-to-start on the same server |
 | \`microBenchmarks.ts\` | mitata: CPU hot paths (message, template, result, executeStep) |
 | \`startupTime.ts\`, \`telemetryOverhead.ts\` | binary start to ready and idle RSS; whole tasks with tracing off and on |
@@ -86,7 +88,13 @@ ratios measured in the same run (ours vs the peer) rather than absolute numbers 
   const peerJobs = peerDefaults.length ? median(peerDefaults.map((p) => p.jobsPerSecond)) : undefined;
   const peerMatchedJobs = r.peer?.matched.length ? median(r.peer.matched.map((p) => p.jobsPerSecond)) : undefined;
   const ours1 = r.throughput?.oneWorker.length ? median(r.throughput.oneWorker.map((t) => t.stepsPerSecond)) : undefined;
+  // The goal compares the peer's shape (one job, one step): one-step tasks when the run has them.
+  const oursGoal = r.throughput?.singleStepTasks?.stepsPerSecond ?? ours1;
+  const oursGoalShape = r.throughput?.singleStepTasks ? "1-step tasks queued first" : "10-step fan-out tasks";
+  const oursInline = r.throughput?.singleStepTasksInline?.stepsPerSecond;
   const pickup = pathDist("enqueueToHandlerStart");
+  const viaQueue = r.pathsViaQueue?.length ? r.pathsViaQueue : undefined;
+  const queuePickup = viaQueue ? medianOfRuns(viaQueue.map((p) => p.enqueueToHandlerStart)) : undefined;
   const notify = r.notify?.length ? medianOfRuns(r.notify) : undefined;
   const disc = r.sql?.discoveryToEnqueue.client;
   const linear = e2e("combined", "linear");
@@ -100,8 +108,10 @@ ratios measured in the same run (ours vs the peer) rather than absolute numbers 
 |---|---|---|---|
 | 4-step linear task, API to complete, p50 (combined) | ≤ 15 ms | ${f1(linear?.p50)} ms | ${verdict(linear && linear.p50 <= 15)} |
 | 7-step mixed DAG task, p50 (combined) | ≤ 25 ms | ${f1(dag?.p50)} ms | ${verdict(dag && dag.p50 <= 25)} |
-| step pickup p50 (enqueued → handler start) vs peer's enqueue → start | ≤ peer (${f2(peerStart?.p50)} ms) | ${f2(pickup?.p50)} ms (${ratio(pickup?.p50, peerStart?.p50)} the peer's) | ${verdict(pickup && peerStart ? pickup.p50 <= peerStart.p50 : undefined)} |
-| no-op steps/s, 1 worker process, vs peer's jobs/s (default settings) | ≥ peer (${f0(peerJobs)}/s) | ${f0(ours1)}/s (${ratio(ours1, peerJobs)} the peer's) | ${verdict(ours1 && peerJobs ? ours1 >= peerJobs : undefined)} |
+| step pickup p50 (enqueued → handler start) vs peer's enqueue → start; combined process (root claimed at creation) | ≤ peer (${f2(peerStart?.p50)} ms) | ${f2(pickup?.p50)} ms (${ratio(pickup?.p50, peerStart?.p50)} the peer's) | ${verdict(pickup && peerStart ? pickup.p50 <= peerStart.p50 : undefined)} |
+| the same through the queue (notification + claim, as with separate worker processes) | ≤ peer (${f2(peerStart?.p50)} ms) | ${f2(queuePickup?.p50)} ms (${ratio(queuePickup?.p50, peerStart?.p50)} the peer's) | ${verdict(queuePickup && peerStart ? queuePickup.p50 <= peerStart.p50 : undefined)} |
+| no-op steps/s, 1 worker process (${oursGoalShape}), vs peer's jobs/s (default settings) | ≥ peer (${f0(peerJobs)}/s) | ${f0(oursGoal)}/s (${ratio(oursGoal, peerJobs)} the peer's) | ${verdict(oursGoal && peerJobs ? oursGoal >= peerJobs : undefined)} |
+| the same with handlers in the worker's event loop (\`handler_isolation = "none"\`, as the peer runs them) | ≥ peer (${f0(peerJobs)}/s) | ${f0(oursInline)}/s (${ratio(oursInline, peerJobs)} the peer's) | ${verdict(oursInline && peerJobs ? oursInline >= peerJobs : undefined)} |
 | API request → task created, p99 | < 50 ms | ${f1(api?.p99)} ms | ${verdict(api && api.p99 < 50)} |
 | ready-step discovery → enqueue, 10-step task, p99 | < 100 ms | ${f2(disc?.p99)} ms | ${verdict(disc && disc.p99 < 100)} |
 | worker claim → result submitted (no-op handler), p99 | < 200 ms | ${f2(claim?.p99)} ms | ${verdict(claim && claim.p99 < 200)} |
@@ -148,8 +158,10 @@ until the engine's listener callback ran, ${notify?.n ?? 0} messages.
 ${table(["path", "p50 / p95 / p99", "target", "status"], [
   row("API request → task created (POST round trip; root step enqueued, committed)", api, "p99 < 50", api && api.p99 < 50),
   row(`ready-step discovery → enqueue, 10-step task (evaluate_task round trip, ${r.sql?.discoveryToEnqueue.atTasks ?? "?"}-task database)`, disc, "< 100", disc && disc.p99 < 100),
-  row("step enqueued → claimed (in_progress)", pathDist("enqueueToClaimed"), "–"),
-  row("step enqueued → handler start (pickup)", pickup, `≤ peer p50 ${f2(peerStart?.p50)}`, pickup && peerStart ? pickup.p50 <= peerStart.p50 : undefined),
+  row("step enqueued → claimed (in_progress; 0 when claimed at creation)", pathDist("enqueueToClaimed"), "–"),
+  row("step enqueued → handler start (pickup; root claimed at creation)", pickup, `≤ peer p50 ${f2(peerStart?.p50)}`, pickup && peerStart ? pickup.p50 <= peerStart.p50 : undefined),
+  row("… through the queue: enqueued → claimed (notification + claim)", viaQueue ? medianOfRuns(viaQueue.map((p) => p.enqueueToClaimed)) : undefined, "–"),
+  row("… through the queue: enqueued → handler start (pickup)", queuePickup, `≤ peer p50 ${f2(peerStart?.p50)}`, queuePickup && peerStart ? queuePickup.p50 <= peerStart.p50 : undefined),
   row("claim committed → result submitted (framework overhead)", claim, "< 200", claim && claim.p99 < 200),
   row("result submitted → step complete (notice + process_step_result)", pathDist("submittedToProcessed"), "–"),
   row("one-step task, created → complete", whole, "–"),
@@ -176,8 +188,9 @@ ${table(["path", "p50 / p95 / p99", "target", "status"], [
     tp("tasker, 1 orchestration + 1 worker process", r.throughput?.oneWorker);
     tp("tasker, 1 orchestration + 2 worker processes", r.throughput?.twoWorkers);
     tp("tasker, 1 + 1, the same steps as one-step tasks (one run)", r.throughput?.singleStepTasks ? [r.throughput.singleStepTasks] : undefined);
+    tp("tasker, 1 + 1, one-step tasks, handler_isolation = none (one run)", r.throughput?.singleStepTasksInline ? [r.throughput.singleStepTasksInline] : undefined);
     if (peerJobs) rows.push([`graphile-worker ${peerDefaults[0]!.version}, default settings (concurrency 1)`, `${f0(peerJobs)} jobs/s`, `${peerDefaults[0]!.jobs} jobs`, "1.00×", "in the bench process"]);
-    if (peerMatchedJobs) rows.push(["graphile-worker, concurrency 10 (= our max_concurrent_steps)", `${f0(peerMatchedJobs)} jobs/s`, `${r.peer!.matched[0]!.jobs} jobs`, ratio(peerMatchedJobs, peerJobs), "in the bench process"]);
+    if (peerMatchedJobs) rows.push([`graphile-worker, concurrency ${r.peer!.matched[0]!.concurrency} (= our max_concurrent_steps)`, `${f0(peerMatchedJobs)} jobs/s`, `${r.peer!.matched[0]!.jobs} jobs`, ratio(peerMatchedJobs, peerJobs), "in the bench process"]);
     if (Array.isArray(r.pgbench)) for (const p of r.pgbench) rows.push([`pgbench single-row INSERT, ${p.clients} client(s)`, `${f0(p.tps)} tx/s`, `${p.seconds} s`, ratio(p.tps, peerJobs), `latency avg ${f2(p.latencyMs)} ms`]);
     out.push(`## Throughput at saturation
 
@@ -200,6 +213,17 @@ ${table(["share of samples", "wait", "statement"], activity.slice(0, 8).map((a) 
       out.push(`SQL functions during the 1-worker drain (pg_stat_user_functions, first run; *self* includes lock waits):
 
 ${table(["function", "calls", "total ms", "self ms", "self ms/call"], fns.slice(0, 8).map((x) => [x.name, String(x.calls), f0(x.totalMs), f0(x.selfMs), f2(x.selfMs / Math.max(1, x.calls))]))}
+`);
+    }
+    const prof = r.profile;
+    if (prof && prof.statements.length) {
+      const top = prof.statements.filter((s) => s.msPerStep >= 0.004).slice(0, 24);
+      out.push(`Where PostgreSQL's time goes per step (\`bench/statementProfile.ts\`): the one-step drain (${prof.steps} steps, ${f0(prof.stepsPerSecond)} steps/s
+there) on a throwaway ${prof.server} cluster preloading pg_stat_statements with \`track = all\`, so the statements inside the
+functions are listed under the calls that ran them (*top* = sent by a process; a caller's time includes its statements').
+Per step: ${f2(prof.perStep.commits)} commits, ${f1(prof.perStep.rowsInserted)} rows inserted, ${f1(prof.perStep.rowsUpdated)} updated, ${f1(prof.perStep.rowsDeleted)} deleted, ${f2(prof.perStep.postgresCpuMs)} ms of backend CPU (statement tracking included).
+
+${table(["", "calls per step", "ms per step", "rows per call", "statement"], top.map((s) => [s.toplevel ? "top" : "", f2(s.calls / prof.steps), s.msPerStep.toFixed(3), f1(s.rowsPerCall), `\`${s.query.slice(0, 110).trim().replace(/\|/g, "\\|")}\``]))}
 `);
     }
     if (peerStart) out.push(`Peer enqueue → start (one job at a time): ${ppp2(peerStart)} ms (default settings); our pickup ${ppp2(pickup)} ms.\n`);

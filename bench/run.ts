@@ -21,6 +21,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadavg } from "node:os";
 import { assertBinaryBuilt, REPO_ROOT } from "../test/support/binary.ts";
+import { CONFIG_DEFAULTS } from "../src/config/configDefaults.ts";
 import { benchDiscoveryScaling, type DiscoveryScalingResult } from "./discoveryScaling.ts";
 import { benchDynamicCost, type DynamicCostResult } from "./dynamicCost.ts";
 import { benchWholeTasks, shippedWorkflows, type RoleMemory, type WholeTaskResult } from "./engineLatency.ts";
@@ -30,14 +31,15 @@ import { benchGraphileWorker, type PeerResult } from "./peerGraphile.ts";
 import { renderReport } from "./report.ts";
 import { runSqlSuite, type SqlSuiteResult } from "./sqlSuite.ts";
 import { benchStartup, type StartupResult } from "./startupTime.ts";
-import { dropStaleBenchDatabases } from "./support/benchDatabase.ts";
+import { benchStatementProfile, type StatementProfileResult } from "./statementProfile.ts";
+import { adminSql, dropStaleBenchDatabases } from "./support/benchDatabase.ts";
 import { stopAllOnSignal } from "./support/taskerRoles.ts";
 import { machineInfo, type MachineInfo } from "./support/machineInfo.ts";
 import type { Distribution } from "./support/stats.ts";
 import { startOtlpSink, telemetrySupport } from "./telemetryOverhead.ts";
 import { benchPgbench, benchThroughput, type PgbenchResult, type ThroughputResult } from "./throughput.ts";
 
-const SECTIONS = ["sql", "discovery", "notify", "paths", "e2e", "dynamic", "isolation", "throughput", "pgbench", "peer", "micro", "startup", "telemetry"] as const;
+const SECTIONS = ["sql", "discovery", "notify", "paths", "e2e", "dynamic", "isolation", "throughput", "profile", "pgbench", "peer", "micro", "startup", "telemetry"] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Profile {
@@ -93,6 +95,8 @@ export interface RunResults {
   sql?: SqlSuiteResult;
   notify?: Distribution[];
   paths?: NoopPathResult[];
+  /** The same with worker.claim_at_creation off: every root through the queue (notification, claim), as with separate worker processes. */
+  pathsViaQueue?: NoopPathResult[];
   e2e?: { results: WholeTaskResult[][]; memory: RoleMemory[][] };
   /** Decisions and batch creation (one result per repeat). */
   dynamic?: DynamicCostResult[];
@@ -106,7 +110,15 @@ export interface RunResults {
     /** What the OTLP sink received while telemetry was on. */
     exported?: Record<string, { requests: number; bytes: number }>;
   };
-  throughput?: { oneWorker: ThroughputResult[]; twoWorkers: ThroughputResult[]; singleStepTasks?: ThroughputResult };
+  throughput?: {
+    oneWorker: ThroughputResult[];
+    twoWorkers: ThroughputResult[];
+    singleStepTasks?: ThroughputResult;
+    /** The same with worker.handler_isolation = "none": handlers in the worker's event loop, as the peer runs its tasks. */
+    singleStepTasksInline?: ThroughputResult;
+  };
+  /** pg_stat_statements over a one-step drain on a throwaway cluster. */
+  profile?: StatementProfileResult;
   pgbench?: PgbenchResult[] | { skipped: string };
   peer?: { defaults: PeerResult[]; matched: PeerResult[] };
   micro?: MicroResult[];
@@ -132,6 +144,18 @@ function parseArgs(argv: string[]): { quick: boolean; only: Set<Section>; repeat
 
 const log = (line: string): void => console.log(line);
 
+/** CHECKPOINT on the bench's server (needs a superuser or pg_checkpoint; skipped otherwise). */
+async function checkpoint(): Promise<void> {
+  const admin = adminSql();
+  try {
+    await admin`CHECKPOINT`;
+  } catch (error) {
+    log(`note: CHECKPOINT refused (${error instanceof Error ? error.message : String(error)}); latency sections may see the data sections' write-back`);
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}
+
 /**
  * The run the report compares with (its "before" column): the results file named in
  * bench/results/BASELINE, measured on the same machine, or none.
@@ -152,7 +176,19 @@ async function repeat<T>(times: number, label: string, body: () => Promise<T>): 
   return out;
 }
 
+/** `--render <results.json>`: writes this README from a results file of a full run, measuring nothing. */
+function renderOnly(file: string): number {
+  const results = JSON.parse(readFileSync(file, "utf8")) as RunResults;
+  const readme = join(REPO_ROOT, "bench", "README.md");
+  const relative = file.startsWith(REPO_ROOT) ? file.slice(REPO_ROOT.length + 1) : file;
+  writeFileSync(readme, renderReport(results, relative, readBaseline()));
+  log(`summary: ${readme} (from ${relative})`);
+  return 0;
+}
+
 async function main(): Promise<number> {
+  const render = process.argv.indexOf("--render");
+  if (render >= 0) return renderOnly(join(process.cwd(), process.argv[render + 1] ?? ""));
   const args = parseArgs(process.argv.slice(2));
   const profile = args.quick ? QUICK : FULL;
   const repeats = args.repeats ?? profile.repeats;
@@ -191,11 +227,17 @@ async function main(): Promise<number> {
   await section("discovery", async () => {
     results.discovery = await benchDiscoveryScaling({ ...profile.discovery, log });
   });
+  // The data sections write gigabytes of WAL and dirty pages; their write-back would otherwise
+  // land in the latency sections that follow (a checkpoint in progress slows every commit).
+  if (args.only.has("sql") || args.only.has("discovery")) await checkpoint();
   await section("notify", async () => {
     results.notify = await repeat(repeats, "notify", () => benchNotify(profile.notify, log));
   });
   await section("paths", async () => {
     results.paths = await repeat(repeats, "paths", () => benchNoopPaths({ ...profile.paths, pollMs: 1, log }));
+    log(" paths through the queue (worker.claim_at_creation off)");
+    results.pathsViaQueue = await repeat(repeats, "paths via the queue", () =>
+      benchNoopPaths({ ...profile.paths, pollMs: 1, env: { TASKER_WORKER__CLAIM_AT_CREATION: "false" }, log }));
   });
   const wholeTasks = (env?: Record<string, string>) =>
     benchWholeTasks({
@@ -236,12 +278,20 @@ async function main(): Promise<number> {
     }
     // The same steps as one-step tasks (the peer's shape: one job, one step); the run with the
     // median rate is kept.
+    // Alternating with handlers run inline (handler_isolation = none), which is what the thread
+    // hop costs.
     const singles: ThroughputResult[] = [];
+    const inline: ThroughputResult[] = [];
     for (let i = 0; i < repeats; i += 1) {
       singles.push(await benchThroughput({ workers: 1, steps: profile.throughputSteps, template: "noop_single", log }));
+      inline.push(await benchThroughput({ workers: 1, steps: profile.throughputSteps, template: "noop_single", env: { TASKER_WORKER__HANDLER_ISOLATION: "none" }, log }));
     }
-    const singleStepTasks = [...singles].sort((a, b) => a.stepsPerSecond - b.stepsPerSecond)[Math.floor((singles.length - 1) / 2)]!;
-    results.throughput = { oneWorker, twoWorkers, singleStepTasks };
+    const medianRun = (runs: ThroughputResult[]): ThroughputResult =>
+      [...runs].sort((a, b) => a.stepsPerSecond - b.stepsPerSecond)[Math.floor((runs.length - 1) / 2)]!;
+    results.throughput = { oneWorker, twoWorkers, singleStepTasks: medianRun(singles), singleStepTasksInline: medianRun(inline) };
+  });
+  await section("profile", async () => {
+    results.profile = await benchStatementProfile({ steps: profile.throughputSteps, log });
   });
   await section("pgbench", async () => {
     results.pgbench = await benchPgbench({ ...profile.pgbench, log });
@@ -252,7 +302,7 @@ async function main(): Promise<number> {
     const matched: PeerResult[] = [];
     for (let i = 0; i < repeats; i += 1) {
       defaults.push(await benchGraphileWorker({ jobs, latencySamples: profile.peer.latencySamples, log }));
-      matched.push(await benchGraphileWorker({ jobs, latencySamples: profile.peer.latencySamples, concurrency: 10, log }));
+      matched.push(await benchGraphileWorker({ jobs, latencySamples: profile.peer.latencySamples, concurrency: CONFIG_DEFAULTS.worker.max_concurrent_steps, log }));
     }
     results.peer = { defaults, matched };
   });

@@ -15,11 +15,14 @@ import { promisify } from "node:util";
 import postgres from "postgres";
 import { waitFor } from "../test/support/waitFor.ts";
 import { withBenchDatabase } from "./support/benchDatabase.ts";
+import { sampleThreadCpu, type ThreadGroup } from "./support/threadCpu.ts";
 import { BENCH_HANDLERS, cpuSeconds, createTask, machineCpuSeconds, sampleRss, startRole, stopRoles, type RunningRole } from "./support/taskerRoles.ts";
 
 const run = promisify(execFile);
 /** application_name of the bench's own connections, left out of CPU and activity figures. */
 const BENCH_APP = "tasker-bench";
+/** PostgreSQL's PGSTAT_IDLE_INTERVAL (10 s) and a margin. */
+const STATS_IDLE_FLUSH_MS = 10_500;
 
 export interface ThroughputResult {
   workers: number;
@@ -33,6 +36,8 @@ export interface ThroughputResult {
   peakRssMiB: Record<string, number>;
   /** CPU seconds each tasker process used while the queue drained, and the machine's busy share. */
   cpuSeconds: Record<string, number>;
+  /** Each worker process's CPU seconds by thread group (main, handler threads, JIT, other); absent in older results. */
+  workerThreadCpuSeconds?: Record<string, Record<ThreadGroup, number>>;
   machineBusyShare: number;
   wallSeconds: number;
   /**
@@ -44,6 +49,18 @@ export interface ThroughputResult {
   perStep: { commits: number; rowsInserted: number; rowsUpdated: number; rowsDeleted: number; postgresCpuMs: number };
   /** pg_stat_user_functions over the drain (track_functions = all), top by self time. */
   functions: Array<{ name: string; calls: number; totalMs: number; selfMs: number }>;
+  /** pg_stat_statements over the drain (only with `statements`), top by execution time. */
+  statements?: StatementCost[];
+}
+
+export interface StatementCost {
+  /** Called by the client (true) or inside a function (false). */
+  toplevel: boolean;
+  calls: number;
+  /** Execution time per step (ms), nested statements' time included in their caller's. */
+  msPerStep: number;
+  rowsPerCall: number;
+  query: string;
 }
 
 async function inParallel(total: number, concurrency: number, body: (i: number) => Promise<void>): Promise<void> {
@@ -73,6 +90,13 @@ export interface ThroughputOptions {
    * without them, as the peer's does.
    */
   diagnose?: boolean;
+  /**
+   * Also read pg_stat_statements (track = all: statements inside functions too) over the drain.
+   * The server must preload it (shared_preload_libraries); `statementProfile.ts` starts one that does.
+   */
+  statements?: boolean;
+  /** The server to run on (an admin URL; default DATABASE_URL's). */
+  adminUrl?: string;
   log: (l: string) => void;
 }
 
@@ -80,7 +104,7 @@ export async function benchThroughput(options: ThroughputOptions): Promise<Throu
   const template = options.template ?? "noop_fanout";
   const stepsPerTask = template === "noop_fanout" ? 10 : 1;
   const taskCount = Math.ceil(options.steps / stepsPerTask);
-  return withBenchDatabase(`throughput_${options.workers}`, { migrate: false }, async ({ name, url }) => {
+  return withBenchDatabase(`throughput_${options.workers}`, { migrate: false, ...(options.adminUrl ? { adminUrl: options.adminUrl } : {}) }, async ({ name, url }) => {
     if (options.diagnose) {
       const admin = postgres(url, { max: 1, onnotice: () => {} });
       try {
@@ -104,9 +128,15 @@ export async function benchThroughput(options: ThroughputOptions): Promise<Throu
       const createPerSecond = taskCount / ((performance.now() - created) / 1000);
       const steps = taskCount * stepsPerTask;
       const sql = postgres(url, { max: 1, onnotice: () => {}, connection: { application_name: BENCH_APP } });
+      // A backend that goes idle with statistics it could not report yet (it reported less than
+      // a second ago) reports them 10 s later (PGSTAT_IDLE_INTERVAL): without this wait, the
+      // creation phase's commits and rows land in the drain's counters.
+      await Bun.sleep(STATS_IDLE_FLUSH_MS);
       await sql`SELECT pg_stat_reset()`;
-      await Bun.sleep(1100); // pending statistics of the creation phase are flushed (at most once a second)
-      await sql`SELECT pg_stat_reset()`;
+      if (options.statements) {
+        await sql`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`;
+        await sql`SELECT pg_stat_statements_reset()`;
+      }
       const dbBefore = await databaseCounters(sql);
       const backendCpuBefore = new Map((await backendPids(sql)).map((pid) => [pid, cpuSeconds(pid)]));
       const cpuBefore = new Map(roles.map((r) => [r.proc.pid, cpuSeconds(r.proc.pid)]));
@@ -114,6 +144,7 @@ export async function benchThroughput(options: ThroughputOptions): Promise<Throu
       const wallStart = performance.now();
       for (let w = 0; w < options.workers; w += 1) workers.push(await startRole("worker", url, { handlersDir: BENCH_HANDLERS, args: ["--namespace", "bench_noop"], env }));
       const sampler = sampleRss([...roles, ...workers].map((r) => r.proc.pid));
+      const threadSampler = sampleThreadCpu(workers.map((r) => r.proc.pid));
       const activity = options.diagnose ? sampleActivity(url) : { stop: () => Promise.resolve([]) };
       try {
         await waitFor(
@@ -124,6 +155,7 @@ export async function benchThroughput(options: ThroughputOptions): Promise<Throu
           { timeoutMs: 600_000, intervalMs: 100, description: `${taskCount} no-op tasks to complete` },
         );
         const peaks = sampler.stop();
+        const threads = threadSampler.stop();
         const activitySamples = await activity.stop();
         const wallSeconds = (performance.now() - wallStart) / 1000;
         const machineAfter = machineCpuSeconds();
@@ -133,12 +165,14 @@ export async function benchThroughput(options: ThroughputOptions): Promise<Throu
         );
         cpu["postgres_backends"] = (await backendPids(sql)).reduce(
           (a, pid) => a + ((cpuSeconds(pid) || 0) - (backendCpuBefore.get(pid) ?? 0)), 0);
-        // Statistics reach the views when the backends report (at most once a second).
-        await Bun.sleep(1100);
+        // Statistics reach the views when the backends report: at their exit at the latest.
+        await stopRoles([...workers, ...roles]);
+        await Bun.sleep(300);
         const dbAfter = await databaseCounters(sql);
         const functions = await sql<Array<{ name: string; calls: number; totalMs: number; selfMs: number }>>`
           SELECT schemaname || '.' || funcname AS name, calls::int AS calls, total_time::float8 AS "totalMs", self_time::float8 AS "selfMs"
             FROM pg_stat_user_functions ORDER BY self_time DESC LIMIT 12`;
+        const statements = options.statements ? await statementCosts(sql, steps) : undefined;
         const [row] = await sql<{ steps: number; seconds: number; task_seconds: number }[]>`
           SELECT count(*) FILTER (WHERE to_state = 'complete')::int AS steps,
                  extract(epoch FROM max(created_at) FILTER (WHERE to_state = 'complete')
@@ -158,10 +192,12 @@ export async function benchThroughput(options: ThroughputOptions): Promise<Throu
             all.map((r, i) => [i === 0 ? "orchestration" : `worker_${i}`, peaks.get(r.proc.pid) ?? Number.NaN]),
           ),
           cpuSeconds: cpu,
+          workerThreadCpuSeconds: Object.fromEntries(workers.map((r, i) => [`worker_${i + 1}`, threads.get(r.proc.pid)!])),
           machineBusyShare: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),
           wallSeconds,
           functions: [...functions],
           activity: activitySamples,
+          ...(statements ? { statements } : {}),
           perStep: {
             commits: (dbAfter.commits - dbBefore.commits) / steps,
             rowsInserted: (dbAfter.inserted - dbBefore.inserted) / steps,
@@ -184,6 +220,7 @@ export async function benchThroughput(options: ThroughputOptions): Promise<Throu
         return result;
       } finally {
         sampler.stop();
+        threadSampler.stop();
         await activity.stop();
         await sql.end({ timeout: 5 });
       }
@@ -233,6 +270,25 @@ function sampleActivity(url: string): { stop(): Promise<Array<{ wait: string; qu
       return result;
     },
   };
+}
+
+/** The statements of this database (the bench's own left out) by execution time, per step. */
+async function statementCosts(sql: postgres.Sql, steps: number): Promise<StatementCost[]> {
+  const rows = await sql<Array<{ toplevel: boolean; calls: number; ms: number; rows: number; query: string }>>`
+    SELECT s.toplevel, s.calls::float8 AS calls, s.total_exec_time AS ms, s.rows::float8 AS rows,
+           regexp_replace(left(s.query, 400), '[[:space:]]+', ' ', 'g') AS query
+      FROM pg_stat_statements s
+     WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+       AND s.query NOT LIKE '%pg_stat%' AND s.query NOT LIKE '%pg_database%'
+     ORDER BY s.total_exec_time DESC
+     LIMIT 40`;
+  return rows.map((r) => ({
+    toplevel: r.toplevel,
+    calls: r.calls,
+    msPerStep: r.ms / steps,
+    rowsPerCall: r.rows / Math.max(1, r.calls),
+    query: r.query.slice(0, 160),
+  }));
 }
 
 async function backendPids(sql: postgres.Sql): Promise<number[]> {

@@ -22,17 +22,18 @@ export interface BenchDatabase {
 /** Runs `body` against a new database named `tasker_bench_<pid>_<label>_<n>`, dropped afterwards. */
 export async function withBenchDatabase<T>(
   label: string,
-  options: { migrate: boolean },
+  options: { migrate: boolean; /** Another server's admin URL (default DATABASE_URL's). */ adminUrl?: string },
   body: (db: BenchDatabase) => Promise<T>,
 ): Promise<T> {
   counter += 1;
   const name = `tasker_bench_${process.pid}_${label.replace(/[^a-z0-9]+/gi, "_").toLowerCase()}_${counter}`;
-  const admin = adminSql();
+  const server = options.adminUrl ?? ADMIN_URL;
+  const admin = postgres(server, { max: 1, onnotice: () => {} });
   try {
     await admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     await admin.unsafe(`CREATE DATABASE "${name}"`);
     try {
-      const url = withDatabase(ADMIN_URL, name);
+      const url = withDatabase(server, name);
       if (options.migrate) {
         const sql = postgres(url, { max: 1, onnotice: () => {} });
         try {

@@ -117,13 +117,18 @@ export function sampleRss(pids: readonly number[], intervalMs = 100): { stop(): 
       if (Number.isFinite(v)) peak.set(pid, Math.max(peak.get(pid) ?? 0, v));
     }
   };
+  return sampleEvery(intervalMs, sample, () => peak);
+}
+
+/** Runs `sample` now and every `intervalMs`; `stop` takes a last sample and returns `result()`. */
+export function sampleEvery<T>(intervalMs: number, sample: () => void, result: () => T): { stop(): T } {
   sample();
   const timer = setInterval(sample, intervalMs);
   return {
     stop() {
       clearInterval(timer);
       sample();
-      return peak;
+      return result();
     },
   };
 }
