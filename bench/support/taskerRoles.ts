@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { REPO_ROOT, spawnTasker, type TaskerProcess } from "../../test/support/binary.ts";
 import { freePort } from "../../test/support/ports.ts";
 import { waitFor } from "../../test/support/waitFor.ts";
+import { readProcStat } from "../../src/lib/procStat.ts";
 
 export type Role = "combined" | "orchestration" | "worker";
 
@@ -157,13 +158,8 @@ export async function createTask(
 
 /** CPU seconds (user + system) a process has used so far (Linux /proc), or NaN when it is gone. */
 export function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
+  const stat = readProcStat(`/proc/${pid}/stat`);
+  return stat ? stat.cpuTicks / 100 : Number.NaN;
 }
 
 /** Busy and total CPU seconds of the whole machine so far (/proc/stat, 100 Hz ticks). */

@@ -4,7 +4,8 @@
  * (GC helpers, the runtime's pools). Threads come and go (handler threads are retired when
  * idle), so each is sampled while it lives and its last reading counts (/proc, 100 Hz ticks).
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
+import { readProcStat } from "../../src/lib/procStat.ts";
 import { sampleEvery } from "./taskerRoles.ts";
 
 export type ThreadGroup = "main" | "handler_threads" | "jit" | "other";
@@ -28,15 +29,11 @@ export function sampleThreadCpu(pids: readonly number[], intervalMs = 100): { st
         continue; // the process has exited
       }
       for (const tidText of tids) {
-        try {
-          const stat = readFileSync(`/proc/${pid}/task/${tidText}/stat`, "utf8");
-          const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-          const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-          const tid = Number(tidText);
-          last.get(pid)!.set(tid, [groupOf(pid, tid, name), Number(fields[11]) + Number(fields[12])]);
-        } catch {
-          // the thread ended between the listing and the read: its previous reading stands
-        }
+        const stat = readProcStat(`/proc/${pid}/task/${tidText}/stat`);
+        // A thread that ended between the listing and the read keeps its previous reading.
+        if (!stat) continue;
+        const tid = Number(tidText);
+        last.get(pid)!.set(tid, [groupOf(pid, tid, stat.name), stat.cpuTicks]);
       }
     }
   };

@@ -1,4 +1,5 @@
 import { readFileSync, readlinkSync } from "node:fs";
+import { readProcStat } from "../../lib/procStat.ts";
 
 /**
  * Per-thread counts of minor page faults (Linux /proc): a thread that allocates new memory
@@ -30,15 +31,7 @@ export function processMinorFaults(): number | undefined {
 }
 
 function minorFaultsIn(path: string): number | undefined {
-  try {
-    const stat = readFileSync(path, "utf8");
-    // "tid (comm) state ppid pgrp session tty tpgid flags minflt ..."; comm may hold spaces.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const value = Number(fields[7]);
-    return Number.isFinite(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
+  return readProcStat(path)?.minorFaults;
 }
 
 const KIB = 1024;
