@@ -1,9 +1,8 @@
+import { backoffMs, delay } from "../lib/time.ts";
 import { SqlState, sqlStateOf } from "./sqlState.ts";
 
 /** After these the whole transaction was rolled back, so running it again is safe. */
 const CONFLICTS: ReadonlySet<string> = new Set([SqlState.deadlockDetected, SqlState.serializationFailure]);
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Runs a transaction again when PostgreSQL aborted it for a deadlock or a serialization
@@ -21,7 +20,7 @@ export async function retryConflicts<T>(run: () => Promise<T>, attempts = 4): Pr
       const state = sqlStateOf(error);
       if (attempt >= attempts || state === undefined || !CONFLICTS.has(state)) throw error;
       // Jittered, so two repeated transactions do not meet again in step.
-      await sleep(5 * 2 ** attempt * (0.5 + Math.random()));
+      await delay(backoffMs(attempt, 10, 80));
     }
   }
 }

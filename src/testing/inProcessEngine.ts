@@ -35,7 +35,7 @@ export interface InProcessEngineOptions {
   isolation?: HandlerIsolation;
   /** Metrics, spans and lifecycle events (none by default). */
   telemetry?: Telemetry;
-  /** worker.claim_batch_size and worker.completion_batch_size (default 4, as in production). */
+  /** worker.claim_batch_size and worker.completion_batch_size (default 4; production completes up to 8 at once). */
   batchSize?: number;
   /** worker.claim_at_creation (default true, as in the binary's combined role). */
   claimAtCreation?: boolean;
